@@ -1,0 +1,1 @@
+"""Alembic migrations for PostgreSQL and SQLite (run by `storage.migrate`)."""

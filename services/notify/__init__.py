@@ -1,0 +1,1 @@
+"""Notifications: outbox rows (written in the same transaction as their cause) and their delivery."""
