@@ -376,7 +376,6 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(16))  # created | updated | deleted
     changes: Mapped[dict[str, Any] | None]
     occurred_at: Mapped[datetime | None]
-    silent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
