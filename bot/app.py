@@ -1,0 +1,164 @@
+"""Wiring of the service: settings → engine (+ migrations) → services → journal sync on the
+scheduler → outbox dispatcher → long polling. One place, read top to bottom."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.commands import set_commands
+from bot.dispatcher import create_dispatcher
+from bot.notifications import TelegramChannel
+from services.config import Settings
+from services.container import build_services
+from services.demo.journal import DemoJournal
+from services.notify.dispatcher import Dispatcher as OutboxDispatcher
+from services.store import open_database
+from services.sync.exchange_v1 import ExchangeV1Client
+from services.sync.runner import JournalSync
+
+log = logging.getLogger("ediary")
+
+NO_TOKEN = (
+    "ediary: BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), "
+    "then put its token in BOT_TOKEN (environment or .env) and start again."
+)
+
+
+def make_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
+    )
+
+
+@dataclass
+class Journal:
+    """Where the change feed comes from: the configured journal or the built-in demo one."""
+
+    client: ExchangeV1Client
+    demo: DemoJournal | None
+
+
+async def open_journal(settings: Settings, stack: AsyncExitStack) -> Journal:
+    demo = None
+    if settings.uses_demo_journal:
+        demo = DemoJournal(mark_every_seconds=settings.demo_mark_every_seconds or None)
+        url, token = await demo.start(), demo.token
+        stack.push_async_callback(demo.stop)
+        log.info("no JOURNAL_URL: using the built-in demo journal at %s", url)
+    else:
+        url = settings.journal_url
+        token = settings.journal_token.get_secret_value() if settings.journal_token else None
+    client = ExchangeV1Client(url, token, limit=settings.journal_page_limit)
+    stack.push_async_callback(client.close)
+    return Journal(client=client, demo=demo)
+
+
+async def run_service(settings: Settings, stop: asyncio.Event) -> None:
+    """Run until `stop` is set; everything started here is stopped here, in reverse order."""
+    async with AsyncExitStack() as stack:
+        sessions = await open_database(settings, stack)
+        services = build_services(sessions, settings)
+        bot = make_bot(settings)
+        stack.push_async_callback(bot.session.close)
+
+        outbox = OutboxDispatcher(sessions, TelegramChannel(bot), settings)
+        journal = await open_journal(settings, stack)
+        sync = JournalSync(sessions, journal.client, source=settings.source, on_outbox=outbox.wake)
+
+        async def sync_job() -> None:
+            try:
+                report = await sync.run_once()
+                if report.changes:
+                    log.info(
+                        "journal sync: %d changes in %d pages, %d events, %d quarantined, %d messages",
+                        report.changes, report.pages, report.events, report.quarantined, report.outbox,
+                    )
+            except Exception:  # noqa: BLE001 - a failed run is retried at the next interval
+                log.exception("journal sync run failed")
+
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        scheduler.add_job(
+            sync_job, "interval", seconds=settings.journal_poll_seconds, id="journal-sync",
+            max_instances=1, coalesce=True, next_run_time=_now(),
+        )
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
+
+        dp = create_dispatcher(services)
+        try:
+            await set_commands(bot)
+        except Exception:  # noqa: BLE001 - commands are a convenience; never block start-up
+            log.warning("could not set the bot's command list")
+
+        dispatch_task = asyncio.create_task(outbox.run(stop), name="outbox-dispatcher")
+        polling_task = asyncio.create_task(
+            dp.start_polling(bot, handle_signals=False, close_bot_session=False), name="polling"
+        )
+        log.info("ediary is running (database: %s)", _backend(settings.database_url))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({stopper, polling_task, dispatch_task}, return_when=asyncio.FIRST_COMPLETED)
+        stop.set()
+        log.info("stopping")
+        try:
+            await dp.stop_polling()
+        except RuntimeError:
+            pass  # polling had already ended
+        for task in (polling_task, dispatch_task):
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+            except Exception:  # noqa: BLE001
+                log.exception("%s ended with an error", task.get_name())
+
+
+def _now():
+    from datetime import datetime, timezone
+
+    return datetime.now(timezone.utc)
+
+
+def _backend(url: str) -> str:
+    return url.split(":", 1)[0]
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # aiogram logs update contents at DEBUG and "Update id=... is handled" at INFO; keep ids only.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+async def _main(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run_service(settings, stop)
+
+
+def main() -> int:
+    settings = Settings()
+    if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    asyncio.run(_main(settings))
+    return 0
