@@ -1,0 +1,1 @@
+"""Local stand-ins for Telegram: a Bot-API-shaped server for tests and the browser sandbox."""
