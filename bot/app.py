@@ -74,7 +74,9 @@ async def run_service(settings: Settings, stop: asyncio.Event) -> None:
         bot = make_bot(settings)
         stack.push_async_callback(bot.session.close)
 
-        outbox = OutboxDispatcher(sessions, TelegramChannel(bot), settings)
+        outbox = OutboxDispatcher(
+            sessions, TelegramChannel(bot), settings, lease_seconds=settings.dispatch_lease_seconds
+        )
         journal = await open_journal(settings, stack)
         sync = JournalSync(sessions, journal.client, source=settings.source, on_outbox=outbox.wake)
 

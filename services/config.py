@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     send_rate_per_chat_seconds: float = Field(default=1.0, ge=0)
     dispatch_poll_seconds: float = Field(default=1.0, gt=0)
     send_max_attempts: int = Field(default=8, ge=1)
+    dispatch_lease_seconds: float = Field(default=60.0, gt=0)
 
     default_timezone: str = "Asia/Yekaterinburg"
     log_level: str = "INFO"

@@ -9,7 +9,7 @@ from typing import Any
 from bot.sandbox.telegram_server import LocalBotApi
 from services.config import Settings
 
-BOT_TOKEN = "123456:TEST-TOKEN"
+BOT_TOKEN = "7000000001:TEST-TOKEN"
 JOURNAL_TOKEN = "journal-secret"
 
 
