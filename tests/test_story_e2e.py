@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.sandbox.telegram_server import LocalBotApi
 from services.demo.feed import ChangeFeed
@@ -15,6 +15,17 @@ from tests.journal_data import PHONE, mark_data, small_school
 PARENT, SCHOOL_ADMIN, REGION_ADMIN = 5001, 9002, 9001
 
 
+async def wait_first_sync(db, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with db.sessions() as s:
+            if await s.scalar(select(SyncState.bootstrapped_at)):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the first full sync did not finish")
+
+
 async def test_parent_story_from_start_to_pushed_mark(db):
     feed = ChangeFeed()
     small_school(feed)
@@ -23,6 +34,7 @@ async def test_parent_story_from_start_to_pushed_mark(db):
         for uid, name in ((PARENT, "Мария"), (SCHOOL_ADMIN, "Ольга"), (REGION_ADMIN, "Регион")):
             api.add_user(uid, name)
         async with running_service(settings):
+            await wait_first_sync(db)
             # The region admin appoints the school admin, who opens the bot once.
             api.send_text(REGION_ADMIN, f"/admin_add {SCHOOL_ADMIN} sch-1")
             await api.wait_for_bot_message(REGION_ADMIN, timeout=10)
