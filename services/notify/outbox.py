@@ -1,13 +1,17 @@
-"""Writing outbox rows: always inside the caller's transaction, deduplicated by key."""
+"""Writing outbox rows: always inside the caller's transaction, deduplicated by key.
+
+Below them, the delivery bookkeeping the dispatcher uses (claim, reclaim, mark, release)."""
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import OutboxMessage, utcnow
+from storage.models import Account, OutboxMessage, utcnow
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
 
@@ -78,4 +82,170 @@ async def cancel_pending(session: AsyncSession, *, topic: str, account_id: int |
     if account_id is not None:
         stmt = stmt.where(OutboxMessage.account_id == account_id)
     result = await session.execute(stmt.values(status=CANCELLED, last_error=reason))
+    return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------- delivery bookkeeping
+# Used by the dispatcher (services/notify/dispatcher.py). Each function runs inside the caller's
+# transaction; keep those transactions short.
+
+
+def _due_ids_query(*, channel: str, now: datetime, limit: int, skip_chat_ids: Collection[int]):
+    """Ids of due pending rows, oldest first, at most one per account: a row waits while an
+    older row of its account is being sent, is due, or is waiting for a retry. Rows scheduled
+    for later (``not_before``, never tried) do not hold back the account's other rows."""
+    o = aliased(OutboxMessage)
+    older = aliased(OutboxMessage)
+    held_back = (
+        select(older.id)
+        .where(
+            older.account_id == o.account_id,
+            older.id < o.id,
+            or_(
+                older.status == SENDING,
+                and_(
+                    older.status == PENDING,
+                    or_(older.next_attempt_at <= now, older.attempts > 0, older.last_error.is_not(None)),
+                ),
+            ),
+        )
+        .exists()
+    )
+    query = (
+        select(o.id)
+        .join(Account, Account.id == o.account_id)
+        .where(o.status == PENDING, o.next_attempt_at <= now, o.channel == channel, ~held_back)
+    )
+    if skip_chat_ids:
+        query = query.where(Account.chat_id.not_in(sorted(skip_chat_ids)))
+    return o, query.order_by(o.id).limit(limit)
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    channel: str,
+    now: datetime,
+    limit: int,
+    skip_chat_ids: Collection[int] = (),
+) -> list[int]:
+    """Mark up to `limit` due rows `sending` (claimed_at = now) and return their ids, oldest first.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so concurrent dispatchers never claim one row twice.
+    SQLite: one ``UPDATE ... RETURNING`` statement, so the transaction starts by writing (a
+    read-then-write transaction could fail with SQLITE_BUSY under a concurrent writer).
+    The caller commits before sending."""
+    o, due = _due_ids_query(channel=channel, now=now, limit=limit, skip_chat_ids=skip_chat_ids)
+    mark = (
+        update(OutboxMessage)
+        .values(status=SENDING, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if session.bind.dialect.name == "postgresql":
+        ids = list((await session.scalars(due.with_for_update(of=o, skip_locked=True))).all())
+        if not ids:
+            return []
+        result = await session.execute(
+            mark.where(OutboxMessage.id.in_(ids), OutboxMessage.status == PENDING).returning(OutboxMessage.id)
+        )
+        return sorted(result.scalars().all())
+    result = await session.execute(
+        mark.where(OutboxMessage.id.in_(due), OutboxMessage.status == PENDING).returning(
+            OutboxMessage.id
+        )
+    )
+    return sorted(result.scalars().all())
+
+
+async def reclaim_stale(session: AsyncSession, *, now: datetime, lease_seconds: float, max_attempts: int) -> int:
+    """Rows left `sending` longer than the lease (the process died mid-send) go back to
+    `pending`; the lost try counts as an attempt, so a row that keeps killing its sender
+    ends `failed`. Returns how many rows were touched."""
+    cutoff = now - timedelta(seconds=lease_seconds)
+    stale = and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < cutoff)
+    failed = await session.execute(
+        update(OutboxMessage)
+        .where(stale, OutboxMessage.attempts + 1 >= max_attempts)
+        .values(status=FAILED, attempts=OutboxMessage.attempts + 1, claimed_at=None, last_error="lease expired")
+        .execution_options(synchronize_session=False)
+    )
+    back = await session.execute(
+        update(OutboxMessage)
+        .where(stale)
+        .values(status=PENDING, attempts=OutboxMessage.attempts + 1, claimed_at=None, last_error="lease expired")
+        .execution_options(synchronize_session=False)
+    )
+    return (failed.rowcount or 0) + (back.rowcount or 0)
+
+
+async def mark_sent(session: AsyncSession, message_id: int, *, now: datetime) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=SENT, sent_at=now, claimed_at=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def release(
+    session: AsyncSession,
+    ids: Collection[int],
+    *,
+    not_before: datetime | None = None,
+    note: str | None = None,
+    claimed_at: datetime | None = None,
+) -> int:
+    """Give claimed rows back unsent (no attempt counted), optionally not before a time.
+    With `claimed_at`, only rows still held by that claim (not reclaimed by another dispatcher)."""
+    if not ids:
+        return 0
+    values: dict[str, Any] = {"status": PENDING, "claimed_at": None}
+    if not_before is not None:
+        values["next_attempt_at"] = not_before
+    if note is not None:
+        values["last_error"] = note
+    held = [OutboxMessage.id.in_(list(ids)), OutboxMessage.status == SENDING]
+    if claimed_at is not None:
+        held.append(OutboxMessage.claimed_at == claimed_at)
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(*held)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+async def retry_later(session: AsyncSession, message_id: int, *, at: datetime, attempts: int, error: str) -> None:
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(status=PENDING, next_attempt_at=at, attempts=attempts, claimed_at=None, last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def finish(
+    session: AsyncSession, message_id: int, *, status: str, error: str, attempts: int | None = None
+) -> None:
+    """End a row as `failed` or `cancelled` with a reason."""
+    values: dict[str, Any] = {"status": status, "claimed_at": None, "last_error": error}
+    if attempts is not None:
+        values["attempts"] = attempts
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel_account_pending(session: AsyncSession, account_id: int, *, reason: str) -> int:
+    """Cancel every pending row of an account (e.g. the recipient blocked the bot)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.account_id == account_id, OutboxMessage.status == PENDING)
+        .values(status=CANCELLED, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
     return result.rowcount or 0

@@ -1,0 +1,299 @@
+"""The Telegram delivery channel: renders outbox rows and sends them with an aiogram `Bot`.
+
+Implements ``services.notify.channel.Channel``. Each kind (see ``services/notify/kinds.py``)
+becomes one short HTML message in Russian, or in English for ``language == "en"``; every value
+from a payload is clipped and HTML-escaped, so a message stays far below 4096 characters.
+aiogram's errors become the channel outcomes the dispatcher understands (`classify_error`).
+"""
+from __future__ import annotations
+
+import asyncio
+import html
+from datetime import date
+from typing import Any, NamedTuple
+
+from aiogram import Bot
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+
+from bot.callbacks import LinkDecisionCb
+from services.notify.channel import (
+    DeliveryError,
+    PermanentError,
+    Recipient,
+    RecipientGone,
+    RetryAfter,
+    TransientError,
+)
+from services.notify.kinds import LINK_DECISION, LINK_REQUEST, MARK_CHANGED, MARK_DELETED, MARK_NEW
+
+MESSAGE_LIMIT = 4096
+
+#: 400 descriptions that mean the chat itself is unreachable (not a fault of this message).
+GONE_BAD_REQUESTS = ("chat not found", "peer_id_invalid", "user not found")
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "mark_new": "🆕 Новая оценка",
+        "mark_changed": "✏️ Оценка изменена",
+        "mark_deleted": "🗑 Оценка удалена",
+        "was_now": "было {old}, стало <b>{new}</b>",
+        "weight": "вес {weight}",
+        "link_request": "🔔 Заявка на доступ к дневнику",
+        "parent": "Родитель: {name}",
+        "student": "Ученик: {name}",
+        "school": "Школа: {name}",
+        "method": "Способ: {method}",
+        "method_phone": "по номеру телефона",
+        "method_code": "по коду приглашения",
+        "no_name": "без имени",
+        "approve": "✅ Подтвердить",
+        "reject": "❌ Отклонить",
+        "approved": (
+            "✅ Школа подтвердила доступ: {student}\n"
+            "Теперь можно смотреть оценки командой /grades, а о новых оценках я напишу сам."
+        ),
+        "rejected": (
+            "❌ Школа не подтвердила доступ: {student}\n"
+            "Если это ошибка, обратитесь к классному руководителю или в администрацию школы."
+        ),
+    },
+    "en": {
+        "mark_new": "🆕 New mark",
+        "mark_changed": "✏️ Mark changed",
+        "mark_deleted": "🗑 Mark deleted",
+        "was_now": "was {old}, now <b>{new}</b>",
+        "weight": "weight {weight}",
+        "link_request": "🔔 Request for diary access",
+        "parent": "Parent: {name}",
+        "student": "Pupil: {name}",
+        "school": "School: {name}",
+        "method": "Method: {method}",
+        "method_phone": "by phone number",
+        "method_code": "by invitation code",
+        "no_name": "no name",
+        "approve": "✅ Approve",
+        "reject": "❌ Reject",
+        "approved": (
+            "✅ The school approved your access: {student}\n"
+            "You can now use /grades to see the marks; I will tell you about new marks myself."
+        ),
+        "rejected": (
+            "❌ The school did not approve your access: {student}\n"
+            "If this is a mistake, please contact the class teacher or the school office."
+        ),
+    },
+}
+
+MARK_KINDS: dict[str, dict[str, str]] = {
+    "ru": {"answer": "ответ на уроке", "test": "тест", "control": "контрольная",
+           "homework": "домашняя работа", "other": "другое"},
+    "en": {"answer": "answer in class", "test": "test", "control": "control work",
+           "homework": "homework", "other": "other"},
+}
+
+
+class Rendered(NamedTuple):
+    text: str
+    reply_markup: InlineKeyboardMarkup | None = None
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _lang(language: str | None) -> str:
+    return "en" if (language or "").lower().startswith("en") else "ru"
+
+
+def _esc(value: Any, limit: int = 200) -> str:
+    """Clip a payload value to `limit` characters, then escape it for HTML."""
+    text = "" if value is None else str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def _date(value: Any, lang: str) -> str:
+    try:
+        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return _esc(value, 32)
+    if lang == "en":
+        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    return day.strftime("%d.%m.%Y")
+
+
+def _weight(value: Any, lang: str) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        text = f"{float(value):g}"
+        return text.replace(".", ",") if lang == "ru" else text
+    return _esc(value, 16)
+
+
+def _details(payload: dict[str, Any], lang: str) -> str:
+    """« (ответ на уроке, вес 1)» from the mark's kind and weight, whichever are known."""
+    parts = []
+    kind = payload.get("kind")
+    if kind:
+        parts.append(MARK_KINDS[lang].get(str(kind)) or _esc(kind, 32))
+    if payload.get("weight") is not None:
+        parts.append(TEXTS[lang]["weight"].format(weight=_weight(payload["weight"], lang)))
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _who_what(payload: dict[str, Any]) -> str:
+    return f"{_esc(payload.get('student_name'))} — {_esc(payload.get('subject'))}"
+
+
+def _mark_tail(payload: dict[str, Any], lang: str) -> str:
+    lines = []
+    if payload.get("date"):
+        lines.append(_date(payload["date"], lang))
+    if payload.get("comment"):
+        lines.append(f"💬 {_esc(payload['comment'], 1000)}")
+    return "".join(f"\n{line}" for line in lines)
+
+
+def _render_mark(kind: str, payload: dict[str, Any], lang: str) -> Rendered:
+    tx = TEXTS[lang]
+    value = _esc(payload.get("value"), 16)
+    if kind == MARK_NEW:
+        body = f"{_who_what(payload)}: <b>{value}</b>{_details(payload, lang)}"
+    elif kind == MARK_CHANGED:
+        was_now = tx["was_now"].format(old=_esc(payload.get("old_value"), 16), new=value)
+        body = f"{_who_what(payload)}: {was_now}{_details(payload, lang)}"
+    else:
+        body = f"{_who_what(payload)}: <s>{value}</s>"
+        payload = {**payload, "comment": None}
+    return Rendered(f"{tx[kind]}\n{body}{_mark_tail(payload, lang)}")
+
+
+def _render_link_request(payload: dict[str, Any], lang: str) -> Rendered:
+    tx = TEXTS[lang]
+    link_id = int(payload["link_id"])
+    parent = _esc(payload.get("parent_name")) or tx["no_name"]
+    username = str(payload.get("parent_username") or "").lstrip("@")
+    if username:
+        parent += f" (@{_esc(username, 64)})"
+    student = _esc(payload.get("student_name"))
+    if payload.get("class_name"):
+        student += f", {_esc(payload['class_name'], 32)}"
+    method = payload.get("method")
+    method_text = tx.get(f"method_{method}") or _esc(method, 32)
+    lines = [tx["link_request"], tx["parent"].format(name=parent), tx["student"].format(name=student)]
+    if payload.get("school_name"):
+        lines.append(tx["school"].format(name=_esc(payload["school_name"], 300)))
+    if method:
+        lines.append(tx["method"].format(method=method_text))
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=tx["approve"], callback_data=LinkDecisionCb(action="approve", link_id=link_id).pack()
+                ),
+                InlineKeyboardButton(
+                    text=tx["reject"], callback_data=LinkDecisionCb(action="reject", link_id=link_id).pack()
+                ),
+            ]
+        ]
+    )
+    return Rendered("\n".join(lines), keyboard)
+
+
+def _render_link_decision(payload: dict[str, Any], lang: str) -> Rendered:
+    key = "approved" if payload.get("approved") else "rejected"
+    return Rendered(TEXTS[lang][key].format(student=_esc(payload.get("student_name"))))
+
+
+def render_notification(kind: str, payload: dict[str, Any], language: str | None = "ru") -> Rendered:
+    """The message for one outbox row; `PermanentError` for an unknown kind or a broken payload."""
+    lang = _lang(language)
+    try:
+        if kind in (MARK_NEW, MARK_CHANGED, MARK_DELETED):
+            rendered = _render_mark(kind, payload, lang)
+        elif kind == LINK_REQUEST:
+            rendered = _render_link_request(payload, lang)
+        elif kind == LINK_DECISION:
+            rendered = _render_link_decision(payload, lang)
+        else:
+            raise PermanentError(f"unknown kind {kind[:32]!r}")
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PermanentError(f"cannot render {kind}: {type(exc).__name__}") from None
+    if len(rendered.text) > MESSAGE_LIMIT:  # cannot happen with the clipping above; never send a cut tag
+        raise PermanentError(f"{kind} message too long")
+    return rendered
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def classify_error(exc: BaseException) -> DeliveryError:
+    """Map an aiogram (or asyncio) exception to the channel outcome the dispatcher acts on."""
+    if isinstance(exc, DeliveryError):
+        return exc
+    if isinstance(exc, TelegramRetryAfter):
+        return RetryAfter(exc.retry_after, f"Too Many Requests: retry after {exc.retry_after}")
+    if isinstance(exc, TelegramForbiddenError):
+        return RecipientGone(exc.message)
+    if isinstance(exc, TelegramBadRequest):
+        if any(marker in exc.message.lower() for marker in GONE_BAD_REQUESTS):
+            return RecipientGone(exc.message)
+        return PermanentError(exc.message)
+    if isinstance(exc, TelegramEntityTooLarge):
+        return PermanentError(exc.message)
+    if isinstance(exc, TelegramMigrateToChat):
+        return PermanentError(f"chat migrated to {exc.migrate_to_chat_id}")
+    if isinstance(exc, (TelegramServerError, TelegramNetworkError)):
+        return TransientError(exc.message)
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return TransientError("timeout")
+    if isinstance(exc, ClientDecodeError):
+        return TransientError("undecodable answer from the Bot API")
+    if isinstance(exc, TelegramAPIError):
+        # 401 (bad token), 404, 409 and unknown codes: a fault of our set-up, not of this message;
+        # retried with backoff (and failed after the maximum attempts) while someone fixes it.
+        return TransientError(exc.message)
+    if isinstance(exc, AiogramError):
+        return TransientError(type(exc).__name__)
+    return TransientError(type(exc).__name__)
+
+
+# --------------------------------------------------------------------------- channel
+
+
+class TelegramChannel:
+    """Delivers outbox rows to Telegram chats through an aiogram `Bot`."""
+
+    name = "telegram"
+
+    def __init__(self, bot: Bot, *, request_timeout: float | None = None) -> None:
+        self.bot = bot
+        self.request_timeout = request_timeout
+
+    async def send(self, recipient: Recipient, kind: str, payload: dict[str, Any]) -> None:
+        rendered = render_notification(kind, payload, recipient.language)
+        try:
+            await self.bot.send_message(
+                chat_id=recipient.chat_id,
+                text=rendered.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=rendered.reply_markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                request_timeout=self.request_timeout,  # type: ignore[arg-type]
+            )
+        except (AiogramError, asyncio.TimeoutError, TimeoutError) as exc:
+            raise classify_error(exc) from None
