@@ -59,7 +59,7 @@ async def start_service(env: dict[str, str], log: Path) -> asyncio.subprocess.Pr
         )
 
 
-async def wait_for(check, timeout: float, what: str):
+async def wait_for(check, timeout: float, what: str, log: Path | None = None):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while loop.time() < deadline:
@@ -67,7 +67,8 @@ async def wait_for(check, timeout: float, what: str):
         if result:
             return result
         await asyncio.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise AssertionError(f"timed out waiting for {what}; service log:\n{tail}")
 
 
 async def test_sigkill_mid_sync_and_mid_dispatch_loses_nothing(db_url, tmp_path):
@@ -88,7 +89,7 @@ async def test_sigkill_mid_sync_and_mid_dispatch_loses_nothing(db_url, tmp_path)
                 async with sessions() as s:
                     return await s.scalar(select(SyncState.bootstrapped_at).where(SyncState.source == "journal"))
 
-            await wait_for(bootstrapped, 30, "the first full sync")
+            await wait_for(bootstrapped, 30, "the first full sync", log)
 
             # Eight linked, consenting parents, one per pupil.
             chats: dict[str, int] = {}
@@ -119,7 +120,7 @@ async def test_sigkill_mid_sync_and_mid_dispatch_loses_nothing(db_url, tmp_path)
                 sent = sum(len(api.bot_messages(c)) for c in chats.values())
                 return sent >= 4 and cursor is not None and int(cursor) < last_seq
 
-            await wait_for(mid_everything, 30, "sync and dispatch both under way")
+            await wait_for(mid_everything, 30, "sync and dispatch both under way", log)
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
             async with sessions() as s:
@@ -141,7 +142,7 @@ async def test_sigkill_mid_sync_and_mid_dispatch_loses_nothing(db_url, tmp_path)
             async def all_delivered():
                 return len(delivered()) == PUPILS * MARKS_PER_PUPIL
 
-            await wait_for(all_delivered, 60, "every mark delivered after the restart")
+            await wait_for(all_delivered, 60, "every mark delivered after the restart", log)
             await asyncio.sleep(4)  # past the lease: a late duplicate would show now
             got = delivered()
             chat_of_account = {}
