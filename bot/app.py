@@ -18,9 +18,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.commands import set_commands
 from bot.dispatcher import create_dispatcher
 from bot.notifications import TelegramChannel
+from bot.web import start_web
 from services.config import Settings
 from services.container import build_services
 from services.demo.journal import DemoJournal
+from services.jobs import JobSpec, register_jobs, service_jobs
 from services.notify.dispatcher import Dispatcher as OutboxDispatcher
 from services.store import open_database
 from services.sync.exchange_v1 import ExchangeV1Client
@@ -81,23 +83,22 @@ async def run_service(settings: Settings, stop: asyncio.Event) -> None:
         sync = JournalSync(sessions, journal.client, source=settings.source, on_outbox=outbox.wake)
 
         async def sync_job() -> None:
-            try:
-                report = await sync.run_once()
-                if report.changes:
-                    log.info(
-                        "journal sync: %d changes in %d pages, %d events, %d quarantined, %d messages",
-                        report.changes, report.pages, report.events, report.quarantined, report.outbox,
-                    )
-            except Exception:  # noqa: BLE001 - a failed run is retried at the next interval
-                log.exception("journal sync run failed")
+            report = await sync.run_once()
+            if report.changes:
+                log.info(
+                    "journal sync: %d changes in %d pages, %d events, %d quarantined, %d messages",
+                    report.changes, report.pages, report.events, report.quarantined, report.outbox,
+                )
 
         scheduler = AsyncIOScheduler(timezone="UTC")
-        scheduler.add_job(
-            sync_job, "interval", seconds=settings.journal_poll_seconds, id="journal-sync",
-            max_instances=1, coalesce=True, next_run_time=_now(),
-        )
+        jobs = [JobSpec("journal-sync", sync_job, "interval", {"seconds": settings.journal_poll_seconds}, True)]
+        register_jobs(scheduler, jobs + service_jobs(services, wake_dispatcher=outbox.wake))
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
+
+        if settings.http_enabled:
+            runner, _url = await start_web(settings, services)
+            stack.push_async_callback(runner.cleanup)
 
         dp = create_dispatcher(services)
         try:
@@ -125,12 +126,6 @@ async def run_service(settings: Settings, stop: asyncio.Event) -> None:
                 task.cancel()
             except Exception:  # noqa: BLE001
                 log.exception("%s ended with an error", task.get_name())
-
-
-def _now():
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone.utc)
 
 
 def _backend(url: str) -> str:

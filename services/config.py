@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     send_max_attempts: int = Field(default=8, ge=1)
     dispatch_lease_seconds: float = Field(default=60.0, gt=0)
 
+    http_enabled: bool = True
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
     default_timezone: str = "Asia/Yekaterinburg"
     log_level: str = "INFO"
 

@@ -445,3 +445,8 @@ class AuditEntry(Base):
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any] | None]
+
+
+# --------------------------------------------------------------------------- feature tables
+# Each feature module below declares its tables on the same `Base`; importing it here makes
+# them part of `Base.metadata` (and so of the migration drift check). Add one line per module.

@@ -23,6 +23,7 @@ def make_settings(api: LocalBotApi, journal_url: str, db_url: str, **overrides: 
         journal_poll_seconds=1.0,
         dispatch_poll_seconds=0.2,
         admin_telegram_ids="9001",
+        http_port=0,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -47,6 +47,7 @@ def service_env(api: LocalBotApi, journal: JournalServer, db_url: str) -> dict[s
         DISPATCH_LEASE_SECONDS="3",
         SEND_RATE_PER_SECOND="6",
         LOG_LEVEL="WARNING",
+        HTTP_PORT="0",
         PYTHONUNBUFFERED="1",
     )
     return env
