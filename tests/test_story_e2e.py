@@ -91,3 +91,49 @@ async def test_parent_story_from_start_to_pushed_mark(db):
             await asyncio.sleep(2 * settings.journal_poll_seconds)
             assert len(api.bot_messages(PARENT)) == since + 1
             assert api.rate_limited == []
+
+
+async def test_refusal_and_withdrawal_stop_pushes(db):
+    """A parent who refused gets nothing; one who withdraws stops getting marks at once."""
+    from storage.models import Account, Link, Student
+
+    feed = ChangeFeed()
+    small_school(feed)
+    refusing, withdrawing = 5101, 5102
+    async with LocalBotApi() as api, JournalServer(feed, token=JOURNAL_TOKEN) as journal:
+        settings = make_settings(api, journal.url, db.url)
+        api.add_user(refusing, "Пётр")
+        api.add_user(withdrawing, "Анна")
+        async with running_service(settings):
+            await wait_first_sync(db)
+            for uid, choice in ((refusing, "cs:refuse"), (withdrawing, "cs:grant")):
+                api.send_text(uid, "/start")
+                consent = await api.wait_for_bot_message(uid, has_button(choice), timeout=10)
+                since = len(api.bot_messages(uid))
+                api.press(uid, consent["message_id"], button_data(consent, choice))
+                await api.wait_for_bot_message(uid, since=since, timeout=10)
+            # Both were approved by the school earlier (seeded: the linking path has its own tests).
+            async with db.sessions.begin() as s:
+                student = await s.scalar(select(Student).where(Student.external_id == "s-1"))
+                for uid in (refusing, withdrawing):
+                    account = await s.scalar(select(Account).where(Account.telegram_id == uid))
+                    s.add(Link(account_id=account.id, student_id=student.id, status="approved", method="phone"))
+
+            feed.upsert("mark", "m-a", mark_data("3", date="2026-11-30"))
+            await api.wait_for_bot_message(withdrawing, contains("Алгебра", "3"), since=0, timeout=5)
+
+            api.send_text(withdrawing, "/consent")
+            status = await api.wait_for_bot_message(withdrawing, has_button("cm:ask_withdraw"), timeout=10)
+            api.press(withdrawing, status["message_id"], button_data(status, "cm:ask_withdraw"))
+            await api.wait_until(lambda: has_button("cs:withdraw")(status), timeout=10)
+            since = len(api.bot_messages(withdrawing))
+            api.press(withdrawing, status["message_id"], button_data(status, "cs:withdraw"))
+            await api.wait_for_bot_message(withdrawing, contains("отозвано"), since=since - 1, timeout=10)
+
+            quiet_since = {uid: len(api.bot_messages(uid)) for uid in (refusing, withdrawing)}
+            feed.upsert("mark", "m-b", mark_data("5", date="2026-11-30"))
+            await asyncio.sleep(2 * settings.journal_poll_seconds + 1)
+            for uid in (refusing, withdrawing):
+                new = api.bot_messages(uid)[quiet_since[uid]:]
+                assert new == [], f"{uid} got {[text_of(m) for m in new]}"
+            assert not any("Алгебра" in text_of(m) for m in api.bot_messages(refusing))
