@@ -28,10 +28,10 @@ async def count(db, model, *where) -> int:
         return await s.scalar(select(func.count()).select_from(model).where(*where))
 
 
-async def link_parent(db, *, consent: str = "granted") -> int:
+async def link_parent(db, *, consent: str = "granted", telegram_id: int = 5001) -> int:
     async with db.sessions.begin() as s:
         student = await s.scalar(select(Student).where(Student.external_id == PUPIL))
-        account = Account(telegram_id=5001, chat_id=5001, consent_state=consent, language="ru")
+        account = Account(telegram_id=telegram_id, chat_id=telegram_id, consent_state=consent, language="ru")
         s.add(account)
         await s.flush()
         s.add(Link(account_id=account.id, student_id=student.id, status="approved", method="phone"))
@@ -124,7 +124,7 @@ async def test_new_mark_after_bootstrap_is_one_message_per_parent(db):
     small_school(feed)
     await apply(db.sessions, SOURCE, whole_feed(feed))
     account_id = await link_parent(db)
-    await link_parent_refused(db)
+    await link_parent(db, consent="refused", telegram_id=5002)  # a second parent who refused: nothing
     cursor = str(feed.last_seq)
 
     feed.upsert("mark", "m-2", mark_data("5", kind="control", weight=2))
@@ -136,16 +136,6 @@ async def test_new_mark_after_bootstrap_is_one_message_per_parent(db):
     assert row.payload["value"] == "5" and row.payload["subject"] == "Алгебра"
     assert row.payload["student_name"] == "Иван" and row.payload["kind"] == "control"
     assert row.occurred_at is not None
-
-
-async def link_parent_refused(db) -> None:
-    """A second parent of the same child who refused consent: must get nothing."""
-    async with db.sessions.begin() as s:
-        student = await s.scalar(select(Student).where(Student.external_id == PUPIL))
-        account = Account(telegram_id=5002, chat_id=5002, consent_state="refused", language="ru")
-        s.add(account)
-        await s.flush()
-        s.add(Link(account_id=account.id, student_id=student.id, status="approved", method="phone"))
 
 
 async def test_correction_before_sending_updates_the_waiting_message(db):
