@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from services.container import build_services
 from services.demo.journal import DemoJournal
 from services.jobs import JobSpec, register_jobs, service_jobs
 from services.notify.dispatcher import Dispatcher as OutboxDispatcher
+from services.notify.email_channel import EmailChannel, Mailer
 from services.store import open_database
 from services.sync.exchange_v1 import ExchangeV1Client
 from services.sync.runner import JournalSync
@@ -31,8 +33,8 @@ from services.sync.runner import JournalSync
 log = logging.getLogger("ediary")
 
 NO_TOKEN = (
-    "ediary: BOT_TOKEN is not set. Create a bot with @BotFather in Telegram (/newbot), "
-    "then put its token in BOT_TOKEN (environment or .env) and start again."
+    "ediary: BOT_TOKEN is not set (and SANDBOX=off). Create a bot with @BotFather in Telegram "
+    "(/newbot), then put its token in BOT_TOKEN (environment or .env) and start again."
 )
 
 
@@ -81,6 +83,7 @@ async def run_service(settings: Settings, stop: asyncio.Event) -> None:
         )
         journal = await open_journal(settings, stack)
         sync = JournalSync(sessions, journal.client, source=settings.source, on_outbox=outbox.wake)
+        services.push.on_stored(outbox.wake)  # a journal push that wrote messages wakes the dispatcher
 
         async def sync_job() -> None:
             report = await sync.run_once()
@@ -107,6 +110,7 @@ async def run_service(settings: Settings, stop: asyncio.Event) -> None:
             log.warning("could not set the bot's command list")
 
         dispatch_task = asyncio.create_task(outbox.run(stop), name="outbox-dispatcher")
+        email_task = start_email_dispatcher(sessions, services, settings, stop)  # issue 6; None without SMTP
         polling_task = asyncio.create_task(
             dp.start_polling(bot, handle_signals=False, close_bot_session=False), name="polling"
         )
@@ -119,13 +123,23 @@ async def run_service(settings: Settings, stop: asyncio.Event) -> None:
             await dp.stop_polling()
         except RuntimeError:
             pass  # polling had already ended
-        for task in (polling_task, dispatch_task):
+        for task in (polling_task, dispatch_task, *([email_task] if email_task else [])):
             try:
                 await asyncio.wait_for(task, timeout=10)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 task.cancel()
             except Exception:  # noqa: BLE001
                 log.exception("%s ended with an error", task.get_name())
+
+
+def start_email_dispatcher(sessions, services, settings: Settings, stop: asyncio.Event) -> asyncio.Task | None:
+    """Contacts (issue 6): a second outbox dispatcher for channel "email" when SMTP is configured."""
+    mailer = Mailer.from_settings(settings)
+    if mailer is None:
+        return None
+    channel = EmailChannel(mailer, services.contacts.email_address_for, on_bounce=services.contacts.mark_bounced)
+    dispatcher = OutboxDispatcher(sessions, channel, settings, lease_seconds=settings.dispatch_lease_seconds)
+    return asyncio.create_task(dispatcher.run(stop), name="outbox-dispatcher-email")
 
 
 def _backend(url: str) -> str:
@@ -143,19 +157,34 @@ def configure_logging(level: str) -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
-async def _main(settings: Settings) -> None:
+async def _main(settings: Settings, run: Callable[[Settings, asyncio.Event], Awaitable[None]]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await run_service(settings, stop)
+    await run(settings, stop)
 
 
 def main() -> int:
     settings = Settings()
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
+        if settings.sandbox == "off":
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+        return _sandbox(settings)
     configure_logging(settings.log_level)
-    asyncio.run(_main(settings))
+    asyncio.run(_main(settings, run_service))
+    return 0
+
+
+def _sandbox(settings: Settings) -> int:
+    """No token: the sandbox (the service with a web chat in place of Telegram)."""
+    from bot.sandbox.runner import SandboxUnavailable, run_sandbox  # it imports run_service from here
+
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(_main(settings, run_sandbox))
+    except SandboxUnavailable as error:
+        print(str(error), file=sys.stderr)
+        return 1
     return 0

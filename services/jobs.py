@@ -53,4 +53,59 @@ def service_jobs(services: Any, *, wake_dispatcher: Callable[[], None]) -> list[
     """The features' periodic jobs (the journal sync is added by the wiring itself).
 
     Add one entry per job; `services` is `services.container.Services`."""
-    return []
+    return [
+        # term results (issue 5): weekly and at-risk forecast pushes, due in each school's time
+        JobSpec("forecast-pushes", _forecast_pushes(services, wake_dispatcher), "interval",
+                {"minutes": services.settings.forecast_check_minutes}),
+        # contacts, e-mail, paper (issue 6): new final grades of pupils on paper → the paper queue
+        JobSpec("paper-queue", services.paper.queue_final_grades, "interval", {"minutes": 10}, True),
+        # one-day rule (issue 5): settle result deliveries, alarm admins once about overdue results
+        JobSpec("delivery-check", _delivery_check(services, wake_dispatcher), "interval",
+                {"seconds": services.settings.delivery_check_seconds}),
+        # consent lifecycle (issue 6): re-ask after a new consent text; reminders and erasures
+        JobSpec("consent-reask", _waking(services.consent.reask_outdated, wake_dispatcher), "interval",
+                {"hours": 1}, True),
+        JobSpec("privacy-erasure", _erasure_round(services, wake_dispatcher), "interval", {"minutes": 10}, True),
+    ]
+
+
+def _waking(func: Callable[[], Awaitable[int]], wake_dispatcher: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """Run `func`; wake the dispatcher when it wrote messages (returned a positive count)."""
+
+    async def run() -> None:
+        if await func():
+            wake_dispatcher()
+
+    return run
+
+
+def _erasure_round(services: Any, wake_dispatcher: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """Erasure reminders, due erasures and expired proofs (services/erasure.py)."""
+
+    async def run() -> None:
+        report = await services.erasure.run_due()
+        if report.reminded:
+            wake_dispatcher()
+
+    return run
+
+
+def _delivery_check(services: Any, wake_dispatcher: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """The one-day rule's round (services/delivery.py); wakes the dispatcher for alarms."""
+
+    async def run() -> None:
+        report = await services.delivery.check()
+        if report.alarm_messages:
+            wake_dispatcher()
+
+    return run
+
+
+def _forecast_pushes(services: Any, wake_dispatcher: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+    """Forecast pushes due now (services/forecast_push.py); wakes the dispatcher when any were written."""
+
+    async def run() -> None:
+        if await services.forecast_push.run_due():
+            wake_dispatcher()
+
+    return run

@@ -310,12 +310,24 @@ class ConsentRecord(Base):
     """Append-only log of consent decisions; the proof the operator must be able to give."""
 
     __tablename__ = "consent_log"
+    __table_args__ = (Index("ix_consent_log_guardian", "guardian_source", "guardian_ref"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # consent lifecycle (issue 6): null for a guardian's paper record and after erasure
+    # (SET NULL: the record outlives the account as pseudonymised proof, see docs/privacy.md)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
     decision: Mapped[str] = mapped_column(String(16))  # granted | refused | withdrawn
     text_version: Mapped[str] = mapped_column(String(32))
-    channel: Mapped[str] = mapped_column(String(16), default="telegram")
+    channel: Mapped[str] = mapped_column(String(16), default="telegram")  # telegram | paper
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # consent lifecycle (issue 6): who (a journal guardian, for paper records without an account),
+    # the language of the text shown, the signed paper form, and the proof key left after erasure
+    guardian_source: Mapped[str | None] = mapped_column(String(64))
+    guardian_ref: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str | None] = mapped_column(String(8))
+    form_number: Mapped[str | None] = mapped_column(String(64))
+    form_date: Mapped[date | None] = mapped_column(Date)
+    entered_by: Mapped[int | None] = mapped_column(BigInteger)  # the admin's Telegram id (paper records)
+    proof_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Link(Base):
@@ -445,8 +457,15 @@ class AuditEntry(Base):
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any] | None]
+    # consent lifecycle / audit (issue 6): the school the action concerns, for /audit scoping
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 # --------------------------------------------------------------------------- feature tables
 # Each feature module below declares its tables on the same `Base`; importing it here makes
 # them part of `Base.metadata` (and so of the migration drift check). Add one line per module.
+from storage import contacts  # noqa: E402,F401
+from storage import notify_prefs  # noqa: E402,F401
+from storage import delivery  # noqa: E402,F401
+from storage import results  # noqa: E402,F401
+from storage import privacy  # noqa: E402,F401

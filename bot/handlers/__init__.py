@@ -4,6 +4,11 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import admin, diary, errors, fallback, linking, start
+from bot.handlers import results  # term results (issue 5)
+from bot.handlers import contacts  # contacts, e-mail, paper (issue 6)
+from bot.handlers import settings  # notification settings (issue 4)
+from bot.handlers import reports  # admin reports and the one-day rule (issue 5)
+from bot.handlers import privacy  # consent lifecycle, erasure, audit (issue 6)
 
 
 def build_router() -> Router:
@@ -15,6 +20,11 @@ def build_router() -> Router:
         admin.router(),
         linking.router(),
         diary.router(),
+        contacts.router(),
+        results.router(),  # term results (issue 5)
+        settings.router(),  # notification settings (issue 4)
+        reports.router(),  # admin reports and the one-day rule (issue 5)
+        privacy.router(),  # consent lifecycle, erasure, audit (issue 6)
         fallback.router(),  # last: catches everything the others left
     )
     return root

@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from services.notify.kinds import ADMIN_KINDS
 from storage.models import Account, OutboxMessage, utcnow
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
@@ -43,7 +44,9 @@ async def enqueue(
         occurred_at=occurred_at,
         event_id=event_id,
         status=PENDING,
-        next_attempt_at=not_before or utcnow(),
+        # Due since its event happened (never later than now): a row is "ready" from the event's
+        # time on (services/notify/calm.py), and tests can run the dispatcher on a past clock.
+        next_attempt_at=not_before or (min(occurred_at, utcnow()) if occurred_at is not None else utcnow()),
     )
     session.add(row)
     await session.flush()
@@ -51,7 +54,10 @@ async def enqueue(
 
 
 async def pending_for_topic(session: AsyncSession, *, topic: str, account_id: int) -> OutboxMessage | None:
-    """The not-yet-claimed message about `topic` for an account, if any (to update it in place)."""
+    """The not-yet-claimed message about `topic` for an account, if any (to update it in place).
+
+    Locked (PostgreSQL) so that a dispatcher cannot claim it while it is being changed: the
+    dispatcher skips locked rows, and a row it claimed first is no longer pending here."""
     return await session.scalar(
         select(OutboxMessage)
         .where(
@@ -61,7 +67,25 @@ async def pending_for_topic(session: AsyncSession, *, topic: str, account_id: in
         )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
+        .with_for_update()
     )
+
+
+async def pending_copies_for_topic(session: AsyncSession, *, topic: str, account_id: int) -> list[OutboxMessage]:
+    """Every not-yet-claimed message about `topic` for an account, one per channel (Telegram,
+    e-mail: contacts, issue 6), to update them in place together. Locked like
+    `pending_for_topic`."""
+    result = await session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.topic == topic,
+            OutboxMessage.account_id == account_id,
+            OutboxMessage.status == PENDING,
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update()
+    )
+    return list(result)
 
 
 async def was_sent(session: AsyncSession, *, topic: str, account_id: int) -> bool:
@@ -100,6 +124,7 @@ def _due_ids_query(*, channel: str, now: datetime, limit: int, skip_chat_ids: Co
         select(older.id)
         .where(
             older.account_id == o.account_id,
+            older.channel == o.channel,  # contacts (issue 6): an e-mail row never holds back a Telegram one
             older.id < o.id,
             or_(
                 older.status == SENDING,
@@ -178,10 +203,17 @@ async def reclaim_stale(session: AsyncSession, *, now: datetime, lease_seconds: 
     return (failed.rowcount or 0) + (back.rowcount or 0)
 
 
-async def mark_sent(session: AsyncSession, message_id: int, *, now: datetime) -> None:
+def _ids(message_id: int | Collection[int]):
+    """A WHERE clause for one row id or several (a digest is several rows sent as one message)."""
+    if isinstance(message_id, int):
+        return OutboxMessage.id == message_id
+    return OutboxMessage.id.in_(sorted(message_id))
+
+
+async def mark_sent(session: AsyncSession, message_id: int | Collection[int], *, now: datetime) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(_ids(message_id))
         .values(status=SENT, sent_at=now, claimed_at=None, last_error=None)
         .execution_options(synchronize_session=False)
     )
@@ -216,17 +248,20 @@ async def release(
     return result.rowcount or 0
 
 
-async def retry_later(session: AsyncSession, message_id: int, *, at: datetime, attempts: int, error: str) -> None:
+async def retry_later(
+    session: AsyncSession, message_id: int | Collection[int], *, at: datetime, attempts: int, error: str
+) -> None:
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(_ids(message_id))
         .values(status=PENDING, next_attempt_at=at, attempts=attempts, claimed_at=None, last_error=error)
         .execution_options(synchronize_session=False)
     )
 
 
 async def finish(
-    session: AsyncSession, message_id: int, *, status: str, error: str, attempts: int | None = None
+    session: AsyncSession, message_id: int | Collection[int], *, status: str, error: str,
+    attempts: int | None = None,
 ) -> None:
     """End a row as `failed` or `cancelled` with a reason."""
     values: dict[str, Any] = {"status": status, "claimed_at": None, "last_error": error}
@@ -234,7 +269,7 @@ async def finish(
         values["attempts"] = attempts
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id)
+        .where(_ids(message_id))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -246,6 +281,81 @@ async def cancel_account_pending(session: AsyncSession, account_id: int, *, reas
         update(OutboxMessage)
         .where(OutboxMessage.account_id == account_id, OutboxMessage.status == PENDING)
         .values(status=CANCELLED, last_error=reason)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------- calm delivery
+# News rows (services/notify/calm.py: caused by a journal event, not for an admin) of one
+# account, as the dispatcher plans them. Inside the dispatcher's claim transaction.
+
+
+def _news_of(account_id: int, channel: str):
+    return (
+        OutboxMessage.account_id == account_id,
+        OutboxMessage.channel == channel,
+        OutboxMessage.status == PENDING,
+        OutboxMessage.event_id.is_not(None),
+        OutboxMessage.kind.not_in(sorted(ADMIN_KINDS)),
+    )
+
+
+async def pending_news(
+    session: AsyncSession, *, account_id: int, channel: str, limit: int = 1000
+) -> list[OutboxMessage]:
+    """The account's pending news rows, oldest first. PostgreSQL: locked, skipping rows another
+    transaction holds (the fan-out updating one in place): those are left for a later round."""
+    query = select(OutboxMessage).where(*_news_of(account_id, channel)).order_by(OutboxMessage.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return list((await session.scalars(query)).all())
+
+
+async def claim_rows(session: AsyncSession, ids: Collection[int], *, now: datetime) -> list[int]:
+    """Mark these pending rows `sending` (with the claim's time); returns the ids claimed."""
+    if not ids:
+        return []
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(sorted(ids)), OutboxMessage.status == PENDING)
+        .values(status=SENDING, claimed_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(result.scalars().all())
+
+
+async def reschedule(session: AsyncSession, when: dict[int, datetime]) -> int:
+    """Set `next_attempt_at` of pending rows (a row → its time); returns how many changed."""
+    changed = 0
+    for message_id, at in when.items():
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.status == PENDING,
+                   OutboxMessage.next_attempt_at != at)
+            .values(next_attempt_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        changed += result.rowcount or 0
+    return changed
+
+
+async def make_news_due(session: AsyncSession, account_id: int, *, now: datetime) -> int:
+    """Make the account's held news rows (never tried) due now, in every channel, so that the
+    dispatcher plans them again (after the parent changed quiet hours or the digest time)."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.account_id == account_id,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.event_id.is_not(None),
+            OutboxMessage.kind.not_in(sorted(ADMIN_KINDS)),
+            OutboxMessage.attempts == 0,
+            OutboxMessage.last_error.is_(None),
+            OutboxMessage.next_attempt_at > now,
+        )
+        .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.contacts import delivery_channels
 from services.notify import outbox
 from storage.models import Account, Event, Link
 
@@ -42,15 +43,21 @@ async def lookup(session: AsyncSession, source: str, model: Any, ref: str | None
 async def enqueue_for_event(
     session: AsyncSession, event: Event, account_id: int, kind: str, payload: dict, topic: str
 ) -> int:
-    """One outbox row caused by `event` for one account (deduplicated); 1 if written."""
-    row = await outbox.enqueue(
-        session,
-        account_id=account_id,
-        kind=kind,
-        payload=payload,
-        dedupe_key=f"{topic}:{event.seq}:{event.kind}:{account_id}",
-        topic=topic,
-        occurred_at=event.occurred_at,
-        event_id=event.id,
-    )
-    return 1 if row is not None else 0
+    """Outbox rows caused by `event` for one account (deduplicated), one per channel of the
+    parent's agreed delivery form (services/contacts.py: Telegram and/or e-mail); the number written."""
+    written = 0
+    for channel in await delivery_channels(session, account_id, kind):
+        key = f"{topic}:{event.seq}:{event.kind}:{account_id}"
+        row = await outbox.enqueue(
+            session,
+            account_id=account_id,
+            kind=kind,
+            payload=payload,
+            dedupe_key=key if channel == "telegram" else f"{key}:{channel}",
+            topic=topic,
+            occurred_at=event.occurred_at,
+            event_id=event.id,
+            channel=channel,
+        )
+        written += 1 if row is not None else 0
+    return written

@@ -6,7 +6,14 @@ Decisions (documented in docs/notifications.md):
   waiting in the outbox → that message is updated in place: the parent gets one message with
   the final value; a message already sent → one `mark_changed` message ("было 3, стало 4");
 - a deleted mark whose message is still waiting → the message is cancelled; a message already
-  sent → one `mark_deleted` message, so the parent is not left believing a mark that is gone.
+  sent → one `mark_deleted` message, so the parent is not left believing a mark that is gone;
+- a mark restored while its `mark_deleted` notice waits → the notice is cancelled (and, if the
+  value differs from what the parent was told, one `mark_changed` instead).
+
+Mark messages wait NOTIFY_GRACE_SECONDS from the first save before they may go out
+(services/notify/calm.py), so a correction or deletion within that time is folded in here;
+a waiting message keeps the `occurred_at` of the first save (the grace period does not restart).
+Parents who turned marks off get no new rows. News beyond marks: services/sync/school_news.py.
 """
 from __future__ import annotations
 
@@ -17,7 +24,10 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notify import kinds, outbox
+from services.notify.prefs import muted_accounts
+from services.sync import school_news
 from services.sync.audience import enqueue_for_event, first_name, lookup, recipients
+from services.sync.fanout_results import on_final_grade
 from storage.models import Event, Mark, Student, Subject
 
 VISIBLE_MARK_FIELDS = frozenset({"value", "weight", "kind", "subject_ref", "date", "comment"})
@@ -53,13 +63,23 @@ async def _on_mark(session: AsyncSession, source: str, event: Event, mark: Mark,
         "comment": mark.comment,
     }
     written = 0
-    for account_id in await recipients(session, student.id):
+    accounts = await recipients(session, student.id)
+    muted = await muted_accounts(session, accounts, kinds.PREF_TYPES[kinds.MARK_NEW])
+    for account_id in accounts:
         waiting = await outbox.pending_for_topic(session, topic=topic, account_id=account_id)
         if event.kind == "deleted":
             if waiting is not None:
                 written += await outbox.cancel_pending(session, topic=topic, account_id=account_id, reason="mark deleted")
-            if await outbox.was_sent(session, topic=topic, account_id=account_id):
+            if account_id not in muted and await outbox.was_sent(session, topic=topic, account_id=account_id):
                 written += await enqueue_for_event(session, event, account_id, kinds.MARK_DELETED, payload, topic)
+            continue
+        if waiting is not None and waiting.kind == kinds.MARK_DELETED:
+            # Restored before the deletion notice went out: the parent still knows the old value.
+            told = waiting.payload.get("value")
+            written += await outbox.cancel_pending(session, topic=topic, account_id=account_id, reason="mark restored")
+            if told != mark.value and account_id not in muted:
+                changed = dict(payload, old_value=told)
+                written += await enqueue_for_event(session, event, account_id, kinds.MARK_CHANGED, changed, topic)
             continue
         if waiting is not None:
             # Not sent yet: the parent will get one message, with the final value.
@@ -71,9 +91,11 @@ async def _on_mark(session: AsyncSession, source: str, event: Event, mark: Mark,
                         session, topic=topic, account_id=account_id, reason="mark changed back"
                     )
                     continue
-            waiting.payload = new_payload
-            waiting.occurred_at = event.occurred_at
+            for copy in await outbox.pending_copies_for_topic(session, topic=topic, account_id=account_id):
+                copy.payload = new_payload  # each channel's waiting copy (Telegram, e-mail)
             written += 1
+            continue
+        if account_id in muted:
             continue
         if event.kind == "created":
             written += await enqueue_for_event(session, event, account_id, kinds.MARK_NEW, payload, topic)
@@ -86,4 +108,9 @@ async def _on_mark(session: AsyncSession, source: str, event: Event, mark: Mark,
 #: entity → handler of its events. One line per entity that notifies someone.
 HANDLERS: dict[str, EventHandler] = {
     "mark": _on_mark,
+    "lesson": school_news.on_lesson,  # news beyond marks (issue 4): services/sync/school_news.py
+    "homework": school_news.on_homework,
+    "assessment": school_news.on_assessment,
+    "recommendation": school_news.on_recommendation,
+    "final_grade": on_final_grade,  # term results (issue 5): services/sync/fanout_results.py
 }
