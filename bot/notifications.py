@@ -29,6 +29,8 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
 from bot.callbacks import LinkDecisionCb
+from bot.callbacks import ForecastCb  # term results (issue 5)
+from bot.render_results import forecast_open_label, render_final_grade_notice, render_forecast_notice  # issue 5
 from services.notify.channel import (
     DeliveryError,
     PermanentError,
@@ -219,6 +221,31 @@ def _render_link_decision(payload: dict[str, Any], lang: str) -> Rendered:
     return Rendered(TEXTS[lang][key].format(student=_esc(payload.get("student_name"))))
 
 
+# --------------------------------------------------------------------------- term results (issue 5)
+# Final grades, exam results and forecasts. The texts are in bot/texts.py (block "term
+# results"), the line formats in bot/render_results.py, shared with the /forecast view.
+
+from services.notify.kinds import FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FORECAST_RISK  # noqa: E402
+
+RESULT_NOTICE_KINDS = frozenset({FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FORECAST_RISK})
+
+
+def _render_result(kind: str, payload: dict[str, Any], lang: str) -> Rendered:
+    if not isinstance(payload, dict):
+        raise TypeError("payload must be an object")
+    if kind in (FINAL_GRADE, FINAL_GRADE_DELETED):
+        return Rendered(render_final_grade_notice(kind, payload, lang))
+    open_button = InlineKeyboardButton(
+        text=forecast_open_label(lang),
+        callback_data=ForecastCb(student_id=int(payload["student_id"]), which="term").pack(),
+    )
+    return Rendered(render_forecast_notice(kind, payload, lang),
+                    InlineKeyboardMarkup(inline_keyboard=[[open_button]]))
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
 def render_notification(kind: str, payload: dict[str, Any], language: str | None = "ru") -> Rendered:
     """The message for one outbox row; `PermanentError` for an unknown kind or a broken payload."""
     lang = _lang(language)
@@ -229,6 +256,8 @@ def render_notification(kind: str, payload: dict[str, Any], language: str | None
             rendered = _render_link_request(payload, lang)
         elif kind == LINK_DECISION:
             rendered = _render_link_decision(payload, lang)
+        elif kind in RESULT_NOTICE_KINDS:  # term results (issue 5)
+            rendered = _render_result(kind, payload, lang)
         else:
             raise PermanentError(f"unknown kind {kind[:32]!r}")
     except (KeyError, TypeError, ValueError) as exc:

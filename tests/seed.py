@@ -156,3 +156,27 @@ async def add_school_admin(session: AsyncSession, school: School, telegram_id: i
 async def add_link(session: AsyncSession, account: Account, student: Student, status: str = "approved",
                    method: str = "phone") -> Link:
     return await _add(session, Link(account_id=account.id, student_id=student.id, status=status, method=method))
+
+
+# --------------------------------------------------------------------------- term results (issue 5)
+
+
+async def add_final_grade(session: AsyncSession, student: Student, subject: Subject, period: Period | None,
+                          value: str | None = "5", kind: str = "period", status: str = "final",
+                          deferred_until: date | None = None, title: str | None = None,
+                          deleted: bool = False) -> Any:
+    from storage.models import FinalGrade
+
+    return await _add(session, FinalGrade(**_mirror(
+        external_id=_ext("fg"), student_ref=student.external_id, subject_ref=subject.external_id,
+        period_ref=period.external_id if period else None, kind=kind, title=title, value=value, status=status,
+        deferred_until=deferred_until, set_at=utcnow(), deleted_at=utcnow() if deleted else None)))
+
+
+async def add_curriculum(session: AsyncSession, cls: SchoolClass, subject: Subject, period: Period,
+                         planned_lessons: int = 16) -> Any:
+    from storage.models import Curriculum
+
+    return await _add(session, Curriculum(**_mirror(
+        external_id=_ext("cur"), class_ref=cls.external_id, subject_ref=subject.external_id,
+        period_ref=period.external_id, planned_lessons=planned_lessons)))
