@@ -229,6 +229,10 @@ from services.notify.kinds import FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FO
 
 RESULT_NOTICE_KINDS = frozenset({FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FORECAST_RISK})
 
+# one-day rule (issue 5): the admins' alarm about results undelivered too long
+from bot.render_reports import render_delivery_alarm  # noqa: E402
+from services.notify.kinds import DELIVERY_ALARM  # noqa: E402
+
 
 def _render_result(kind: str, payload: dict[str, Any], lang: str) -> Rendered:
     if not isinstance(payload, dict):
@@ -258,6 +262,8 @@ def render_notification(kind: str, payload: dict[str, Any], language: str | None
             rendered = _render_link_decision(payload, lang)
         elif kind in RESULT_NOTICE_KINDS:  # term results (issue 5)
             rendered = _render_result(kind, payload, lang)
+        elif kind == DELIVERY_ALARM:  # one-day rule (issue 5)
+            rendered = Rendered(render_delivery_alarm(payload, lang))
         else:
             raise PermanentError(f"unknown kind {kind[:32]!r}")
     except (KeyError, TypeError, ValueError) as exc:

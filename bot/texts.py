@@ -745,6 +745,10 @@ RU: dict[str, str] = {
         "выписку на бумаге, чтобы уложиться в сутки."
     ),
     "dl_alarm_tail": "Подробнее: /delivery",
+    "help_reports_admin": (
+        "\n/report — отчёты файлом: сводная ведомость, выполнение учебного плана, статистика результатов\n"
+        "/delivery — доставка итоговых отметок родителям (правило одних суток)"
+    ),
 }
 
 EN: dict[str, str] = {
@@ -1454,6 +1458,10 @@ EN: dict[str, str] = {
         "paper extract to keep within a day."
     ),
     "dl_alarm_tail": "Details: /delivery",
+    "help_reports_admin": (
+        "\n/report — reports as files: summary sheet, study plan fulfilment, results statistics\n"
+        "/delivery — delivery of final grades to parents (the one-day rule)"
+    ),
 }
 
 TEXTS: dict[str, dict[str, str]] = {"ru": RU, "en": EN}

@@ -9,6 +9,8 @@ from aiohttp import web
 
 from services.config import Settings
 from services.container import Services
+from services.delivery import add_metrics_route
+from services.sync.push import add_push_route
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +26,10 @@ async def _healthz(_request: web.Request) -> web.Response:
 
 def route_adders() -> list[RouteAdder]:
     """Every feature's routes; add one line per feature."""
-    return []
+    return [
+        add_push_route,  # journal push endpoint POST /journal/v1/push (issue 5)
+        add_metrics_route,  # one-day rule metrics GET /metrics (issue 5)
+    ]
 
 
 def build_web_app(services: Services) -> web.Application:

@@ -124,6 +124,7 @@ async def help_text(services: Services, telegram_id: int, lang: str) -> str:
     text = t(lang, "help_parent")
     if await services.admins.is_admin(telegram_id):
         text += t(lang, "help_admin")
+        text += t(lang, "help_reports_admin")  # reports and the one-day rule: issue 5
         if await services.admins.is_region_admin_any(telegram_id):
             text += t(lang, "help_region_admin")
     return text

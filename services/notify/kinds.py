@@ -31,7 +31,9 @@ One-day rule (issue 5; written by services/delivery.py):
 - ``delivery_alarm``  to a school's admins, once per result: final grades or exam results still
                       not delivered to a parent after DELIVERY_ALARM_HOURS: {"school_id",
                       "school_name", "count", "oldest_hours" (int), "threshold_hours" (number),
-                      "items": [{"class_name", "subject", "pupil", "result"}, ...] (at most 10)}
+                      "items": [{"class_name", "subject", "pupil", "kind" (period | year | exam |
+                      certificate), "period" (name or null), "title" (exam name or null)}, ...]
+                      (the oldest 10)}
 
 Term results (issue 5, items 1-3; written by services/sync/fanout_results.py and
 services/forecast_push.py):
