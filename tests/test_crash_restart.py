@@ -164,17 +164,3 @@ async def test_sigkill_mid_sync_and_mid_dispatch_loses_nothing(db_url, tmp_path)
                     proc.kill()
             await engine.dispose()
     assert proc.returncode == 0, log.read_text(errors="replace")[-3000:]
-
-
-async def test_without_bot_token_one_clear_line_and_non_zero_exit(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
-    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode != 0
-    lines = [line for line in err.decode().splitlines() if line.strip()]
-    assert len(lines) == 1 and "BOT_TOKEN" in lines[0] and "@BotFather" in lines[0]
-    assert out == b""
