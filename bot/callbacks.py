@@ -156,11 +156,12 @@ class ReportCb(CallbackData, prefix="pr"):
 
 
 class ForgetCb(CallbackData, prefix="gf"):
-    """/forget: confirm or cancel. `account_id` makes a press after the erasure stale (the
-    next update recreates a fresh account with another id)."""
+    """/forget: confirm or cancel. `token` names the account the question was asked for
+    (services.erasure.Erasure.forget_token): a press after the erasure, when the next update
+    has created a fresh account, is stale."""
 
     action: str  # confirm | cancel
-    account_id: int
+    token: str
 
 
 class AuditPageCb(CallbackData, prefix="ga"):

@@ -8,7 +8,8 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.texts import t
 
-PUBLIC_COMMANDS = ("start", "grades", "homework", "schedule", "children", "code", "consent", "help")
+PUBLIC_COMMANDS = ("start", "grades", "homework", "schedule", "children", "code", "consent", "help",
+                   "forget")  # forget: consent lifecycle (issue 6)
 
 
 def bot_commands(lang: str) -> list[BotCommand]:

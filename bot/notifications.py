@@ -1,8 +1,11 @@
 """The Telegram delivery channel: renders outbox rows and sends them with an aiogram `Bot`.
 
-Implements ``services.notify.channel.Channel``. Each kind (see ``services/notify/kinds.py``)
-becomes one short HTML message in Russian, or in English for ``language == "en"``; every value
-from a payload is clipped and HTML-escaped, so a message stays far below 4096 characters.
+Implements ``services.notify.channel.Channel`` and ``DigestChannel``. Each kind (see
+``services/notify/kinds.py``) becomes one short HTML message in Russian, or in English for
+``language == "en"``; every value from a payload is clipped and HTML-escaped, so a message stays
+far below 4096 characters. A ``digest`` (several news of one parent at once) lists one short
+line per item, grouped by child; `digest_fit` tells the dispatcher how many items fit in one
+message, so a digest never exceeds 4096 characters either.
 aiogram's errors become the channel outcomes the dispatcher understands (`classify_error`).
 """
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import html
 from datetime import date
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from aiogram import Bot
@@ -39,7 +43,19 @@ from services.notify.channel import (
     RetryAfter,
     TransientError,
 )
-from services.notify.kinds import LINK_DECISION, LINK_REQUEST, MARK_CHANGED, MARK_DELETED, MARK_NEW
+from bot.texts import Html, t
+from services.notify.kinds import (
+    ASSESSMENT_NEW,
+    DIGEST,
+    HOMEWORK_NEW,
+    LESSON_CHANGED,
+    LINK_DECISION,
+    LINK_REQUEST,
+    MARK_CHANGED,
+    MARK_DELETED,
+    MARK_NEW,
+    RECOMMENDATION_NEW,
+)
 
 MESSAGE_LIMIT = 4096
 
@@ -221,6 +237,207 @@ def _render_link_decision(payload: dict[str, Any], lang: str) -> Rendered:
     return Rendered(TEXTS[lang][key].format(student=_esc(payload.get("student_name"))))
 
 
+# --------------------------------------------------------------------------- news beyond marks (issue 4)
+
+
+def _student_subject(payload: dict[str, Any], lang: str) -> str:
+    subject = payload.get("subject") or t(lang, "nf_no_subject")
+    return f"{_esc(payload.get('student_name'))} — {_esc(subject)}"
+
+
+def _lesson_when(payload: dict[str, Any], lang: str) -> str:
+    return t(lang, "nf_lesson_when", date=Html(_date(payload.get("date"), lang)), number=_esc(payload.get("number"), 4),
+             start=_esc(payload.get("starts_at"), 5), end=_esc(payload.get("ends_at"), 5))
+
+
+def _moved_text(payload: dict[str, Any], lang: str, *, short: bool = False) -> str:
+    moved = payload.get("moved_from") or {}
+    day = Html(_date(moved.get("date"), lang)) if moved.get("date") else "?"
+    if short:
+        return t(lang, "nf_d_moved", date=day)
+    if moved.get("number") is not None:
+        return t(lang, "nf_lesson_moved", date=day, number=_esc(moved.get("number"), 4))
+    return t(lang, "nf_lesson_moved_nonumber", date=day)
+
+
+def _render_lesson(payload: dict[str, Any], lang: str) -> Rendered:
+    changes = set(payload.get("changes") or ())
+    extra = []
+    if payload.get("group"):
+        extra.append(t(lang, "nf_lesson_group", group=Html(_esc(payload["group"], 100))))
+    if payload.get("room"):
+        extra.append(t(lang, "nf_lesson_room", room=Html(_esc(payload["room"], 64))))
+    head = f"{_student_subject(payload, lang)}\n{_lesson_when(payload, lang)}"
+    if extra:
+        head += f" · {', '.join(extra)}"
+    lines = [t(lang, "nf_lesson_changed"), head]
+    if "cancelled" in changes:
+        lines.append(t(lang, "nf_lesson_cancelled"))
+    if "substitute" in changes:
+        substitute = Html(_esc(payload.get("substitute") or "?", 200))
+        if payload.get("teacher"):
+            lines.append(t(lang, "nf_lesson_substitute_for", substitute=substitute,
+                           teacher=Html(_esc(payload["teacher"], 200))))
+        else:
+            lines.append(t(lang, "nf_lesson_substitute", substitute=substitute))
+    if "moved" in changes:
+        lines.append(_moved_text(payload, lang))
+    return Rendered("\n".join(lines))
+
+
+def _attachment_links(payload: dict[str, Any], limit: int = 10) -> list[str]:
+    links = []
+    for item in list(payload.get("attachments") or [])[:limit]:
+        url = str((item or {}).get("url") or "")
+        if not url.startswith(("https://", "http://")) or len(url) > 1000:
+            continue
+        name = _esc((item or {}).get("name") or url, 60)
+        links.append(f'<a href="{html.escape(url, quote=True)}">{name}</a>')
+    return links
+
+
+def _render_homework(payload: dict[str, Any], lang: str) -> Rendered:
+    due = t(lang, "nf_homework_due", date=Html(_date(payload.get("due_on"), lang)))
+    lines = [t(lang, "nf_homework_new"), f"{_student_subject(payload, lang)}, {due}",
+             _esc(payload.get("text"), 1500)]
+    lines += [f"📎 {link}" for link in _attachment_links(payload)]
+    return Rendered("\n".join(lines))
+
+
+def _render_recommendation(payload: dict[str, Any], lang: str) -> Rendered:
+    lines = [t(lang, "nf_recommendation_new"),
+             f"{_student_subject(payload, lang)}, {_date(payload.get('date'), lang)}"]
+    if payload.get("teacher"):
+        lines.append(t(lang, "nf_teacher", teacher=Html(_esc(payload["teacher"], 200))))
+    lines.append(_esc(payload.get("text"), 1500))
+    return Rendered("\n".join(lines))
+
+
+def _assessment_when(payload: dict[str, Any], lang: str) -> str:
+    day = _date(payload.get("date"), lang)
+    if payload.get("lesson_number") is not None:
+        return t(lang, "nf_assessment_when", date=Html(day), number=_esc(payload["lesson_number"], 4))
+    return day
+
+
+def _assessment_kind(payload: dict[str, Any], lang: str) -> str:
+    kind = str(payload.get("kind") or "other")
+    key = f"nf_assessment_kind_{kind}"
+    return t(lang, key) if kind in ("control", "test", "vpr", "other") else _esc(kind, 32)
+
+
+def _render_assessment(payload: dict[str, Any], lang: str) -> Rendered:
+    lines = [t(lang, "nf_assessment_new"),
+             f"{_student_subject(payload, lang)}, {_assessment_when(payload, lang)}",
+             f"«{_esc(payload.get('title'), 300)}» ({_assessment_kind(payload, lang)})"]
+    return Rendered("\n".join(lines))
+
+
+# --------------------------------------------------------------------------- digests (issue 4)
+
+#: A digest item never takes more than this many characters (clipped values), so that any one
+#: item fits a message with room to spare.
+DIGEST_ITEM_LIMIT = 900
+
+
+def _digest_line(kind: str, payload: dict[str, Any], lang: str) -> str:
+    """One news item as a short bullet (the child is named in the group's heading)."""
+    subject = _esc(payload.get("subject") or t(lang, "nf_no_subject"), 100)
+    if kind == MARK_NEW:
+        text = f"🆕 {subject}: <b>{_esc(payload.get('value'), 16)}</b>{_details(payload, lang)}"
+    elif kind == MARK_CHANGED:
+        was_now = TEXTS[lang]["was_now"].format(old=_esc(payload.get("old_value"), 16),
+                                                new=_esc(payload.get("value"), 16))
+        text = f"✏️ {subject}: {was_now}"
+    elif kind == MARK_DELETED:
+        text = f"🗑 {subject}: <s>{_esc(payload.get('value'), 16)}</s> {t(lang, 'nf_d_deleted')}"
+    elif kind == LESSON_CHANGED:
+        changes = set(payload.get("changes") or ())
+        parts = []
+        if "cancelled" in changes:
+            parts.append(t(lang, "nf_d_cancelled"))
+        if "substitute" in changes:
+            parts.append(t(lang, "nf_d_substitute", substitute=Html(_esc(payload.get("substitute") or "?", 100))))
+        if "moved" in changes:
+            parts.append(_moved_text(payload, lang, short=True))
+        text = f"🗓 {subject}, {_lesson_when(payload, lang)}: {'; '.join(parts)}"
+    elif kind == HOMEWORK_NEW:
+        due = t(lang, "nf_homework_due", date=Html(_date(payload.get("due_on"), lang)))
+        text = f"📚 {subject}, {due}: {_esc(payload.get('text'), 300)}"
+        links = _attachment_links(payload, 3)
+        if links:
+            text += " 📎 " + ", ".join(links)
+    elif kind == RECOMMENDATION_NEW:
+        teacher = f" ({_esc(payload['teacher'], 100)})" if payload.get("teacher") else ""
+        text = f"💡 {subject}{teacher}: {_esc(payload.get('text'), 300)}"
+    elif kind == ASSESSMENT_NEW:
+        text = (f"📝 {subject}, {_assessment_when(payload, lang)}: «{_esc(payload.get('title'), 150)}» "
+                f"({_assessment_kind(payload, lang)})")
+    else:
+        return _digest_fallback(kind, payload, lang)
+    if kind in (MARK_NEW, MARK_CHANGED, MARK_DELETED):
+        if payload.get("date"):
+            text += f" · {_date(payload['date'], lang)}"
+        if payload.get("comment") and kind != MARK_DELETED:
+            text += f" 💬 {_esc(payload['comment'], 200)}"
+    return f"• {text}"
+
+
+def _digest_fallback(kind: str, payload: dict[str, Any], lang: str) -> str:
+    """A kind without a digest line of its own: its full message, if short enough."""
+    try:
+        text = render_notification(kind, payload, lang).text
+    except PermanentError:
+        return t(lang, "nf_digest_other")
+    return text if len(text) <= DIGEST_ITEM_LIMIT else t(lang, "nf_digest_other")
+
+
+def _digest_blocks(items: list[dict[str, Any]], lang: str) -> list[tuple[int, str]]:
+    """(number of items, text) blocks in order: a child's heading comes with its first item."""
+    blocks: list[tuple[int, str]] = []
+    current_student: Any = object()
+    for item in items:
+        kind, payload = str(item.get("kind")), dict(item.get("payload") or {})
+        line = _digest_line(kind, payload, lang)
+        student = payload.get("student_id")
+        if student != current_student:
+            current_student = student
+            if payload.get("student_name"):
+                line = t(lang, "nf_digest_student", name=Html(_esc(payload["student_name"], 100))) + "\n" + line
+        blocks.append((1, line))
+    return blocks
+
+
+def _grouped(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items grouped by child (children in order of their first item), order kept within."""
+    order: dict[Any, int] = {}
+    for item in items:
+        order.setdefault((item.get("payload") or {}).get("student_id"), len(order))
+    return sorted(items, key=lambda item: order[(item.get("payload") or {}).get("student_id")])
+
+
+def digest_fit(items: list[dict[str, Any]], language: str | None = "ru") -> int:
+    """How many of the first `items` fit in one digest message (at least 1)."""
+    lang = _lang(language)
+    size = len(t(lang, "nf_digest_header", count=len(items))) + 1
+    count = 0
+    # In the given order a child's heading comes at every change of child; the message groups
+    # by child, so it has at most as many headings: this size is an upper bound.
+    for n, (_, block) in enumerate(_digest_blocks(items, lang), start=1):
+        size += len(block) + 1
+        if size > MESSAGE_LIMIT and count:
+            break
+        count = n
+    return max(1, count)
+
+
+def _render_digest(payload: dict[str, Any], lang: str) -> Rendered:
+    items = _grouped(list(payload["items"]))
+    lines = [t(lang, "nf_digest_header", count=len(items))]
+    lines += [block for _, block in _digest_blocks(items, lang)]
+    return Rendered("\n".join(lines))
+
+
 # --------------------------------------------------------------------------- term results (issue 5)
 # Final grades, exam results and forecasts. The texts are in bot/texts.py (block "term
 # results"), the line formats in bot/render_results.py, shared with the /forecast view.
@@ -232,6 +449,10 @@ RESULT_NOTICE_KINDS = frozenset({FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FOR
 # one-day rule (issue 5): the admins' alarm about results undelivered too long
 from bot.render_reports import render_delivery_alarm  # noqa: E402
 from services.notify.kinds import DELIVERY_ALARM  # noqa: E402
+
+# consent lifecycle and erasure (issue 6): re-ask after a new consent text, erasure notices
+from bot.privacy_render import render_privacy_notice  # noqa: E402
+from services.notify.kinds import PRIVACY_KINDS  # noqa: E402
 
 
 def _render_result(kind: str, payload: dict[str, Any], lang: str) -> Rendered:
@@ -256,6 +477,16 @@ def render_notification(kind: str, payload: dict[str, Any], language: str | None
     try:
         if kind in (MARK_NEW, MARK_CHANGED, MARK_DELETED):
             rendered = _render_mark(kind, payload, lang)
+        elif kind == LESSON_CHANGED:
+            rendered = _render_lesson(payload, lang)
+        elif kind == HOMEWORK_NEW:
+            rendered = _render_homework(payload, lang)
+        elif kind == RECOMMENDATION_NEW:
+            rendered = _render_recommendation(payload, lang)
+        elif kind == ASSESSMENT_NEW:
+            rendered = _render_assessment(payload, lang)
+        elif kind == DIGEST:
+            rendered = _render_digest(payload, lang)
         elif kind == LINK_REQUEST:
             rendered = _render_link_request(payload, lang)
         elif kind == LINK_DECISION:
@@ -264,6 +495,8 @@ def render_notification(kind: str, payload: dict[str, Any], language: str | None
             rendered = _render_result(kind, payload, lang)
         elif kind == DELIVERY_ALARM:  # one-day rule (issue 5)
             rendered = Rendered(render_delivery_alarm(payload, lang))
+        elif kind in PRIVACY_KINDS:  # consent lifecycle and erasure (issue 6)
+            rendered = Rendered(render_privacy_notice(kind, payload, lang))
         else:
             raise PermanentError(f"unknown kind {kind[:32]!r}")
     except (KeyError, TypeError, ValueError) as exc:
@@ -318,6 +551,9 @@ class TelegramChannel:
     def __init__(self, bot: Bot, *, request_timeout: float | None = None) -> None:
         self.bot = bot
         self.request_timeout = request_timeout
+
+    def digest_fit(self, recipient: Recipient, items: Sequence[dict[str, Any]]) -> int:
+        return digest_fit(list(items), recipient.language)
 
     async def send(self, recipient: Recipient, kind: str, payload: dict[str, Any]) -> None:
         rendered = render_notification(kind, payload, recipient.language)

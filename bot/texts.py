@@ -89,24 +89,24 @@ RU: dict[str, str] = {
     "audit_actor": "админ {id}",
     "audit_system": "система",
     "audit_school": "школа {id}",
-    "parents_usage": "Использование: <code>/parents ID_КЛАССА</code> (список классов: /classes)",
-    "parents_header": (
+    "consent_parents_usage": "Использование: <code>/parents ID_КЛАССА</code> (список классов: /classes)",
+    "consent_parents_header": (
         "<b>Родители: {class_name}, {school}</b>\n"
         "Для команд: <code>g:…</code> — законный представитель из журнала, <code>tg:…</code> — пользователь бота."
     ),
-    "parents_none": "В классе нет учеников.",
-    "parents_nobody": "   — нет сведений о представителях",
-    "parents_link_approved": "привязка подтверждена",
-    "parents_link_pending": "привязка ожидает",
-    "state_none": "нет решения",
-    "state_granted": "согласие ({version})",
-    "state_refused": "отказ",
-    "state_withdrawn": "согласие отозвано",
-    "state_outdated": "согласие на прежнюю редакцию ({version})",
-    "decision_granted": "согласие",
-    "decision_refused": "отказ",
-    "decision_withdrawn": "отзыв согласия",
-    "paper_usage": (
+    "consent_parents_none": "В классе нет учеников.",
+    "consent_parents_nobody": "   — нет сведений о представителях",
+    "consent_parents_link_approved": "привязка подтверждена",
+    "consent_parents_link_pending": "привязка ожидает",
+    "consent_state_none": "нет решения",
+    "consent_state_granted": "согласие ({version})",
+    "consent_state_refused": "отказ",
+    "consent_state_withdrawn": "согласие отозвано",
+    "consent_state_outdated": "согласие на прежнюю редакцию ({version})",
+    "consent_decision_granted": "согласие",
+    "consent_decision_refused": "отказ",
+    "consent_decision_withdrawn": "отзыв согласия",
+    "paper_consent_usage": (
         "Использование: <code>/paper_consent КТО РЕШЕНИЕ НОМЕР ДАТА</code>\n"
         "КТО — <code>g:ID</code> (законный представитель из журнала) или <code>tg:ID</code> "
         "(пользователь бота), см. /parents\n"
@@ -114,15 +114,15 @@ RU: dict[str, str] = {
         "НОМЕР — регистрационный номер бланка, ДАТА — дата подписи ДД.ММ.ГГГГ\n"
         "Например: <code>/paper_consent g:g-1 grant 15/2026 01.12.2026</code>"
     ),
-    "paper_done": "Записано: {decision} по бланку № {number} от {date}, редакция {version}.",
-    "paper_done_accounts": "Согласие отозвано и у пользователей бота, привязанных по телефону этого представителя: {count}.",
-    "paper_erasure": "Данные этого человека в сервисе будут уничтожены {date}.",
-    "paper_nothing_to_withdraw": "Отзывать нечего: согласие не было дано. Внесите отказ (<code>refuse</code>).",
-    "paper_bad_date": "Дата подписи — в виде ДД.ММ.ГГГГ, не позже сегодняшней.",
-    "paper_bad_number": "Номер бланка — до 32 символов: буквы, цифры, «/», «-», «.».",
-    "person_not_found": "Человек не найден или недоступен вам.",
-    "history_usage": "Использование: <code>/consent_history КТО</code> (КТО — <code>g:ID</code> или <code>tg:ID</code>, см. /parents)",
-    "history_caption": "История решений о согласии: записей {count}. Выгрузка записана в журнал аудита.",
+    "paper_consent_done": "Записано: {decision} по бланку № {number} от {date}, редакция {version}.",
+    "paper_consent_accounts": "Согласие отозвано и у пользователей бота, привязанных по телефону этого представителя: {count}.",
+    "paper_consent_erasure": "Данные этого человека в сервисе будут уничтожены {date}.",
+    "paper_consent_nothing": "Отзывать нечего: согласие не было дано. Внесите отказ (<code>refuse</code>).",
+    "paper_consent_bad_date": "Дата подписи — в виде ДД.ММ.ГГГГ, не позже сегодняшней.",
+    "paper_consent_bad_number": "Номер бланка — до 32 символов: буквы, цифры, «/», «-», «.».",
+    "consent_person_not_found": "Человек не найден или недоступен вам.",
+    "consent_history_usage": "Использование: <code>/consent_history КТО</code> (КТО — <code>g:ID</code> или <code>tg:ID</code>, см. /parents)",
+    "consent_history_caption": "История решений о согласии: записей {count}. Выгрузка записана в журнал аудита.",
     # ---------------------------------------------------------------- notification settings and news pushes (issue 4, items 2-4)
     "btn_settings": "⚙️ Настройки",
     "cmd_settings": "Настройки уведомлений",
@@ -820,24 +820,24 @@ EN: dict[str, str] = {
     "audit_actor": "admin {id}",
     "audit_system": "system",
     "audit_school": "school {id}",
-    "parents_usage": "Usage: <code>/parents CLASS_ID</code> (list of classes: /classes)",
-    "parents_header": (
+    "consent_parents_usage": "Usage: <code>/parents CLASS_ID</code> (list of classes: /classes)",
+    "consent_parents_header": (
         "<b>Parents: {class_name}, {school}</b>\n"
         "For commands: <code>g:…</code> — a legal representative from the journal, <code>tg:…</code> — a bot user."
     ),
-    "parents_none": "There are no pupils in this class.",
-    "parents_nobody": "   — no representatives known",
-    "parents_link_approved": "link approved",
-    "parents_link_pending": "link pending",
-    "state_none": "no decision",
-    "state_granted": "consent ({version})",
-    "state_refused": "refused",
-    "state_withdrawn": "consent withdrawn",
-    "state_outdated": "consent to an earlier version ({version})",
-    "decision_granted": "consent",
-    "decision_refused": "refusal",
-    "decision_withdrawn": "withdrawal of consent",
-    "paper_usage": (
+    "consent_parents_none": "There are no pupils in this class.",
+    "consent_parents_nobody": "   — no representatives known",
+    "consent_parents_link_approved": "link approved",
+    "consent_parents_link_pending": "link pending",
+    "consent_state_none": "no decision",
+    "consent_state_granted": "consent ({version})",
+    "consent_state_refused": "refused",
+    "consent_state_withdrawn": "consent withdrawn",
+    "consent_state_outdated": "consent to an earlier version ({version})",
+    "consent_decision_granted": "consent",
+    "consent_decision_refused": "refusal",
+    "consent_decision_withdrawn": "withdrawal of consent",
+    "paper_consent_usage": (
         "Usage: <code>/paper_consent WHO DECISION NUMBER DATE</code>\n"
         "WHO — <code>g:ID</code> (a legal representative from the journal) or <code>tg:ID</code> "
         "(a bot user), see /parents\n"
@@ -845,15 +845,15 @@ EN: dict[str, str] = {
         "NUMBER — the form's registration number, DATE — the date it was signed, DD.MM.YYYY\n"
         "For example: <code>/paper_consent g:g-1 grant 15/2026 01.12.2026</code>"
     ),
-    "paper_done": "Recorded: {decision} from form No. {number} of {date}, version {version}.",
-    "paper_done_accounts": "Consent was also withdrawn for bot users linked through this representative's phone: {count}.",
-    "paper_erasure": "This person's data in the service will be destroyed on {date}.",
-    "paper_nothing_to_withdraw": "Nothing to withdraw: no consent was given. Enter a refusal (<code>refuse</code>).",
-    "paper_bad_date": "The signing date must be DD.MM.YYYY and not later than today.",
-    "paper_bad_number": "The form number: up to 32 characters — letters, digits, «/», «-», «.».",
-    "person_not_found": "Person not found or not available to you.",
-    "history_usage": "Usage: <code>/consent_history WHO</code> (WHO — <code>g:ID</code> or <code>tg:ID</code>, see /parents)",
-    "history_caption": "Consent history: {count} entries. The export is recorded in the audit log.",
+    "paper_consent_done": "Recorded: {decision} from form No. {number} of {date}, version {version}.",
+    "paper_consent_accounts": "Consent was also withdrawn for bot users linked through this representative's phone: {count}.",
+    "paper_consent_erasure": "This person's data in the service will be destroyed on {date}.",
+    "paper_consent_nothing": "Nothing to withdraw: no consent was given. Enter a refusal (<code>refuse</code>).",
+    "paper_consent_bad_date": "The signing date must be DD.MM.YYYY and not later than today.",
+    "paper_consent_bad_number": "The form number: up to 32 characters — letters, digits, «/», «-», «.».",
+    "consent_person_not_found": "Person not found or not available to you.",
+    "consent_history_usage": "Usage: <code>/consent_history WHO</code> (WHO — <code>g:ID</code> or <code>tg:ID</code>, see /parents)",
+    "consent_history_caption": "Consent history: {count} entries. The export is recorded in the audit log.",
     # ---------------------------------------------------------------- notification settings and news pushes (issue 4, items 2-4)
     "btn_settings": "⚙️ Settings",
     "cmd_settings": "Notification settings",

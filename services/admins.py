@@ -53,9 +53,21 @@ class ClassView:
 def audit(
     s: AsyncSession, *, actor: int | None, action: str, target_type: str | None, target_id: object, details: dict
 ) -> None:
-    """Append one audit entry (ids only, never names, phones, marks or codes)."""
+    """Append one audit entry (ids only, never names, phones, marks or codes).
+
+    ``details["school_id"]``, when given, is also stored as the entry's school: /audit shows a
+    school admin the entries of their schools (services/audit.py)."""
+    school_id = details.get("school_id") if details else None
+    if school_id is None and target_type == "school" and isinstance(target_id, int):
+        school_id = target_id
     s.add(AuditEntry(actor_telegram_id=actor, action=action, target_type=target_type,
-                     target_id=None if target_id is None else str(target_id), details=details))
+                     target_id=None if target_id is None else str(target_id), details=details,
+                     school_id=school_id if isinstance(school_id, int) else None))
+
+
+def single_school(scope: frozenset[int] | None) -> int | None:
+    """The school of an admin of exactly one school (the school of a list view's audit entry)."""
+    return next(iter(scope)) if scope is not None and len(scope) == 1 else None
 
 
 async def region_admin_ids(s: AsyncSession, settings: Settings) -> set[int]:
@@ -183,7 +195,9 @@ class Admins:
             stmt = select(School).where(School.deleted_at.is_(None))
             if scope is not None:
                 stmt = stmt.where(School.id.in_(scope))
-            rows = await s.scalars(stmt.order_by(School.name, School.id))
+            rows = list(await s.scalars(stmt.order_by(School.name, School.id)))
+            audit(s, actor=actor_tg, action="schools.view", target_type=None, target_id=None,
+                  details={"school_id": single_school(scope), "count": len(rows)})
             return [SchoolView(id=r.id, external_id=r.external_id, name=r.name, timezone=r.timezone) for r in rows]
 
     async def list_classes(self, actor_tg: int) -> list[ClassView]:
@@ -210,4 +224,6 @@ class Admins:
                 stmt = stmt.where(School.id.in_(scope))
             rows = (await s.execute(stmt.order_by(School.name, SchoolClass.grade, SchoolClass.name,
                                                   SchoolClass.id))).all()
+            audit(s, actor=actor_tg, action="classes.view", target_type=None, target_id=None,
+                  details={"school_id": single_school(scope), "count": len(rows)})
             return [ClassView(id=c.id, name=c.name, school_name=name, pupils=int(n)) for c, name, n in rows]

@@ -3,8 +3,16 @@
 Each text is versioned: the version shown is recorded with every decision (ConsentRecord),
 so the operator can prove what exactly was agreed to. Never edit a published version in
 place: add a new one and move CURRENT_VERSION.
+
+Publishing a new version (see docs/privacy.md): add its texts to ``_TEXTS`` and their digests
+to ``PUBLISHED_SHA256``, then move ``CURRENT_VERSION``. Every parent who granted an older
+version is asked again (``services.consent.Consent.reask_outdated``); until they answer their
+consent does not count. The exact text shown with every decision is also stored in the
+database (``storage.privacy.ConsentText``) the first time it is referenced.
 """
 from __future__ import annotations
+
+import hashlib
 
 CURRENT_VERSION = "2026-11-29"
 
@@ -57,11 +65,30 @@ _TEXTS: dict[str, dict[str, str]] = {
 #: Every version ever published; decisions may only reference one of these.
 KNOWN_VERSIONS = frozenset(_TEXTS)
 
+#: SHA-256 of every published text as shown (after formatting): a published text never
+#: changes, and tests/test_consent_lifecycle.py fails if one does.
+PUBLISHED_SHA256: dict[tuple[str, str], str] = {
+    ("2026-11-29", "ru"): "136e3844cc7baff9b8ad3e3deb01da09c7877baa9a5cc02b712c7927e49c4e7f",
+    ("2026-11-29", "en"): "e41d2d713eabe37bc19f09d2db006f18bbc956c8096b5e97e88e9206204ab174",
+}
+
+LANGUAGES = ("ru", "en")
+#: Paper forms are printed in Russian.
+PAPER_LANGUAGE = "ru"
+
+
+def text_language(lang: str | None) -> str:
+    """The language of the text a user with interface language `lang` is shown."""
+    return "en" if (lang or "").lower().startswith("en") else "ru"
+
 
 def consent_text(version: str = CURRENT_VERSION, lang: str = "ru") -> str:
     """The consent text of `version` in `lang` ("en"; anything else gives Russian).
 
     Raises KeyError for an unknown version."""
     texts = _TEXTS[version]
-    body = texts["en"] if (lang or "").lower().startswith("en") else texts["ru"]
-    return body.format(version=version)
+    return texts[text_language(lang)].format(version=version)
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.access import require_linked_student
 from services.accounts import load_account
-from services.admins import admin_school_ids, audit, region_admin_ids, require_school_admin
+from services.admins import admin_school_ids, audit, region_admin_ids, require_school_admin, single_school
 from services.config import Settings
 from services.errors import AlreadyDecided, ConsentRequired, InvalidCode, NotAdmin, NotFound
 from services.notify.kinds import LINK_DECISION, LINK_REQUEST
@@ -377,7 +377,8 @@ class Linking:
                 raise AlreadyDecided(f"link {link_id} decided concurrently")
             await s.refresh(link)
             audit(s, actor=actor_tg, action="link.approve" if approve else "link.reject", target_type="link",
-                  target_id=link.id, details={"student_id": link.student_id, "account_id": link.account_id})
+                  target_id=link.id, details={"student_id": link.student_id, "account_id": link.account_id,
+                                              "school_id": school.id if school else None})
             await cancel_pending(s, topic=f"link_request:{link.id}", reason="decided")
             await enqueue(
                 s, account_id=link.account_id, kind=LINK_DECISION,
@@ -425,6 +426,8 @@ class Linking:
             if scope is not None:
                 stmt = stmt.where(School.id.in_(scope))
             rows = (await s.execute(stmt)).all()
+            audit(s, actor=actor_tg, action="links.view", target_type=None, target_id=None,
+                  details={"school_id": single_school(scope), "count": len(rows)})
             return [
                 PendingLinkView(link_id=link.id, student_name=st.full_name, class_name=cname or "",
                                 school_name=sname or "", parent_name=acc.first_name,

@@ -62,6 +62,11 @@ async def test_scopes_appoint_remove_and_listings(db):
         audit = [(a.action, a.target_id, a.details) for a in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
     assert audit == [
         ("admin.appoint", str(head), {"scope": "school", "school_id": school.id}),
+        # listings are admin actions too (issue 6): audited with their school and size
+        ("schools.view", None, {"school_id": school.id, "count": 1}),
+        ("schools.view", None, {"school_id": None, "count": 2}),
+        ("classes.view", None, {"school_id": school.id, "count": 2}),
+        ("classes.view", None, {"school_id": None, "count": 3}),
         ("admin.appoint", "7000003", {"scope": "region", "school_id": None}),
         ("admin.remove", str(head), {"scope": "school", "school_id": school.id}),
     ]

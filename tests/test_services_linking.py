@@ -171,8 +171,14 @@ async def test_decide_approve_reject_audit_and_notify(db):
         link = await s.get(Link, ivan_link)
     assert link.decided_by == w["admin"].telegram_id
     assert [(a.action, a.target_id, a.actor_telegram_id) for a in audit] == [
+        # /pending shows parents' names: every view is audited (issue 6)
+        ("links.view", None, w["admin"].telegram_id), ("links.view", None, REGION_ADMIN_TG),
+        ("links.view", None, w["other_admin"].telegram_id),
         ("link.approve", str(ivan_link), w["admin"].telegram_id), ("link.reject", str(olga_link), REGION_ADMIN_TG)]
-    assert audit[0].details == {"student_id": w["ivan"].id, "account_id": w["parent"].id}
+    assert audit[0].details == {"school_id": audit[0].school_id, "count": 2} and audit[1].details["count"] == 2
+    assert audit[3].details == {"student_id": w["ivan"].id, "account_id": w["parent"].id,
+                                "school_id": audit[3].school_id}
+    assert audit[3].school_id is not None and audit[4].school_id is not None
     assert acc.active_student_id == w["ivan"].id
 
     decisions = await _outbox(db, LINK_DECISION)

@@ -21,6 +21,7 @@ from bot.keyboards import (
     withdraw_keyboard,
 )
 from bot.render import fmt_datetime, render_consent
+from bot.privacy_render import erasure_note, fmt_day  # consent lifecycle (issue 6)
 from bot.texts import t, variants
 from services.consent_text import CURRENT_VERSION, KNOWN_VERSIONS, consent_text
 
@@ -37,7 +38,9 @@ async def on_start(message: Message, bot: Bot, account: AccountView, lang: str) 
                 else t(lang, "welcome_back_noname"))
         await send_menu(bot, message.chat.id, lang, text)
         return
-    await send_consent_prompt(bot, message.chat.id, lang, intro_key="start_intro")
+    # consent lifecycle (issue 6): a consent to an older text is asked again with the reason
+    intro = "consent_outdated" if account.consent_state == "outdated" else "start_intro"
+    await send_consent_prompt(bot, message.chat.id, lang, intro_key=intro)
 
 
 async def on_consent_status(message: Message, bot: Bot, account: AccountView, services: Services,
@@ -49,14 +52,18 @@ async def on_consent_status(message: Message, bot: Bot, account: AccountView, se
                  version=status.version or "—")
         await send(bot, message.chat.id, text, withdraw_keyboard(lang))
         return
-    if status.state in ("refused", "withdrawn"):
+    if status.state in ("refused", "withdrawn", "outdated"):  # outdated: consent lifecycle (issue 6)
         line = t(lang, f"consent_status_{status.state}", date=fmt_datetime(status.decided_at, tz),
                  version=status.version or "—")
     else:
         line = t(lang, "consent_status_none")
+    scheduled = await services.erasure.scheduled(account.id)  # consent lifecycle (issue 6)
+    if scheduled is not None:
+        line += "\n" + t(lang, "consent_status_erasure", date=fmt_day(scheduled.due_date),
+                         reference=scheduled.reference)
     chunks = render_consent(line, t(lang, "consent_text_header", version=CURRENT_VERSION),
                             consent_text(CURRENT_VERSION, lang))
-    keyboard = consent_keyboard(lang, CURRENT_VERSION, refuse=status.state == "none")
+    keyboard = consent_keyboard(lang, CURRENT_VERSION, refuse=status.state in ("none", "outdated"))
     for i, chunk in enumerate(chunks):
         await send(bot, message.chat.id, chunk, keyboard if i == len(chunks) - 1 else None)
 
@@ -73,7 +80,8 @@ async def on_consent_decision(query: CallbackQuery, callback_data: ConsentCb, bo
         await query.answer()
         if message:
             await edit_markup(bot, message, None)
-        await send(bot, chat_id, t(lang, "consent_withdrawn"), no_menu())
+        note = erasure_note(lang, "withdrawn", await services.erasure.scheduled(account.id))  # issue 6
+        await send(bot, chat_id, t(lang, "consent_withdrawn") + (f"\n\n{note}" if note else ""), no_menu())
         return
 
     if version != CURRENT_VERSION:
@@ -98,7 +106,8 @@ async def on_consent_decision(query: CallbackQuery, callback_data: ConsentCb, bo
     if decision == GRANTED:
         await send(bot, chat_id, t(lang, "consent_granted", version=version), main_menu(lang))
     else:
-        await send(bot, chat_id, t(lang, "consent_refused"), no_menu())
+        note = erasure_note(lang, "refused", await services.erasure.scheduled(account.id))  # issue 6
+        await send(bot, chat_id, t(lang, "consent_refused") + (f"\n\n{note}" if note else ""), no_menu())
 
 
 async def on_ask_withdraw(query: CallbackQuery, bot: Bot, account: AccountView, lang: str) -> None:
@@ -121,9 +130,9 @@ async def on_cancel_withdraw(query: CallbackQuery, bot: Bot, lang: str) -> None:
 
 
 async def help_text(services: Services, telegram_id: int, lang: str) -> str:
-    text = t(lang, "help_parent")
+    text = t(lang, "help_parent") + t(lang, "help_privacy_parent")  # /forget: issue 6
     if await services.admins.is_admin(telegram_id):
-        text += t(lang, "help_admin")
+        text += t(lang, "help_admin") + t(lang, "help_privacy_admin")  # privacy commands: issue 6
         text += t(lang, "help_reports_admin")  # reports and the one-day rule: issue 5
         if await services.admins.is_region_admin_any(telegram_id):
             text += t(lang, "help_region_admin")

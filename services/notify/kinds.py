@@ -58,6 +58,18 @@ services/forecast_push.py):
                            left out to keep the message short)}
 - ``forecast_risk``        two weeks before the term ends, the subjects at risk only: the same
                            as ``forecast`` plus "days_left"
+
+Consent lifecycle and erasure (issue 6, items 1-2; written by services/consent.py and
+services/erasure.py). Sent whatever the consent state (PRIVACY_KINDS): they concern the
+person's own data and the law wants them told.
+
+- ``consent_reask``      the consent text changed; delivery is paused until the parent answers:
+                         {"version"}
+- ``erasure_scheduled``  consent withdrawn or refused outside the bot (a paper form entered by
+                         an admin): {"reference", "due_date" (YYYY-MM-DD, local), "rule"
+                         (withdrawal | refusal)}
+- ``erasure_reminder``   a few days before the erasure, while re-consent still cancels it:
+                         {"reference", "due_date" (YYYY-MM-DD, local)}
 """
 from __future__ import annotations
 
@@ -93,6 +105,12 @@ PARENT_KINDS |= _TERM_RESULT_KINDS
 LINKED_KINDS |= _TERM_RESULT_KINDS
 #: Sent to admins: no consent needed (a school employee's work message).
 ADMIN_KINDS = frozenset({LINK_REQUEST, DELIVERY_ALARM})
+# ---- consent lifecycle and erasure (issue 6, items 1-2)
+CONSENT_REASK = "consent_reask"
+ERASURE_SCHEDULED = "erasure_scheduled"
+ERASURE_REMINDER = "erasure_reminder"
+#: About the recipient's own data: sent whatever the consent state (never news, never held).
+PRIVACY_KINDS = frozenset({CONSENT_REASK, ERASURE_SCHEDULED, ERASURE_REMINDER})
 
 #: Kinds that wait NOTIFY_GRACE_SECONDS for the teacher's correction before they may go out.
 GRACE_KINDS = frozenset({MARK_NEW, MARK_CHANGED, MARK_DELETED})
