@@ -105,3 +105,48 @@ def link_decision_keyboard(lang: str, link_id: int) -> InlineKeyboardMarkup:
         _button(t(lang, "btn_approve"), LinkDecisionCb(action="approve", link_id=link_id)),
         _button(t(lang, "btn_reject"), LinkDecisionCb(action="reject", link_id=link_id)),
     ]])
+
+
+# --------------------------------------------------------------------------- notification settings (issue 4, items 2-4)
+
+from bot.callbacks import NotifySettingsCb  # noqa: E402
+
+#: Quiet hours a parent may choose (school time), and daily digest times.
+QUIET_CHOICES = ("2000-0700", "2100-0700", "2200-0700", "2200-0800", "2300-0700", "2300-0800")
+DIGEST_CHOICES = ("0730", "1200", "1500", "1800", "1900", "2000")
+
+
+def _clock_label(hhmm: str) -> str:
+    return f"{hhmm[:2]}:{hhmm[2:]}"
+
+
+def _rows_of(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+def settings_keyboard(lang: str, screen: str, *, enabled: dict[str, bool] | None = None,
+                      current: str = "") -> InlineKeyboardMarkup:
+    """The /settings keyboards. `screen`: main (one toggle per type, then quiet hours, digest,
+    language), quiet or digest (the choices, `current` marked, and «back»)."""
+    def choice(label: str, action: str, arg: str) -> InlineKeyboardButton:
+        return _button(("✓ " if arg == current else "") + label, NotifySettingsCb(action=action, arg=arg))
+
+    rows: list[list[InlineKeyboardButton]] = []
+    if screen == "quiet":
+        rows += _rows_of([choice(f"{_clock_label(c[:4])}–{_clock_label(c[5:])}", "quiet", c)
+                          for c in QUIET_CHOICES], 2)
+        rows.append([choice(t(lang, "ns_quiet_off_btn"), "quiet", "off")])
+    elif screen == "digest":
+        rows.append([choice(t(lang, "ns_digest_instant_btn"), "digest", "off")])
+        rows += _rows_of([choice(_clock_label(c), "digest", c) for c in DIGEST_CHOICES], 3)
+    else:
+        for name, on in (enabled or {}).items():
+            rows.append([_button(("✅ " if on else "🔕 ") + t(lang, f"ns_type_{name}"),
+                                 NotifySettingsCb(action="type", arg=name))])
+        rows.append([_button(t(lang, "ns_btn_quiet"), NotifySettingsCb(action="quiet")),
+                     _button(t(lang, "ns_btn_digest"), NotifySettingsCb(action="digest"))])
+        rows.append([_button(t(lang, "ns_btn_lang"),
+                             NotifySettingsCb(action="lang", arg="en" if lang == "ru" else "ru"))])
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+    rows.append([_button(t(lang, "ns_btn_back"), NotifySettingsCb(action="back"))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -24,6 +24,11 @@ def make_settings(api: LocalBotApi, journal_url: str, db_url: str, **overrides: 
         dispatch_poll_seconds=0.2,
         admin_telegram_ids="9001",
         http_port=0,
+        # calm delivery off (docs/notifications.md): a new mark arrives as its own message at
+        # once, whatever the time of day; tests/test_calm_delivery.py covers the defaults
+        notify_grace_seconds=0,
+        notify_coalesce_seconds=0,
+        notify_quiet_hours="off",
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)

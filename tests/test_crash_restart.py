@@ -46,6 +46,10 @@ def service_env(api: LocalBotApi, journal: JournalServer, db_url: str) -> dict[s
         DISPATCH_POLL_SECONDS="0.1",
         DISPATCH_LEASE_SECONDS="3",
         SEND_RATE_PER_SECOND="6",
+        # calm delivery off: one message per mark at once, whatever the time of day
+        NOTIFY_GRACE_SECONDS="0",
+        NOTIFY_COALESCE_SECONDS="0",
+        NOTIFY_QUIET_HOURS="off",
         LOG_LEVEL="WARNING",
         HTTP_PORT="0",
         PYTHONUNBUFFERED="1",

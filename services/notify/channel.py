@@ -7,6 +7,7 @@ Anything else a channel raises is treated by the dispatcher as a transient error
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +29,17 @@ class Channel(Protocol):
 
     async def send(self, recipient: Recipient, kind: str, payload: dict[str, Any]) -> None:
         """Deliver one message or raise a ``DeliveryError``."""
+        ...
+
+
+@runtime_checkable
+class DigestChannel(Protocol):
+    """A channel that can deliver several news rows as one message (kind ``digest``, payload
+    ``{"items": [{"kind", "payload"}, ...]}``; see services/notify/calm.py). Channels without
+    it get one row per message."""
+
+    def digest_fit(self, recipient: Recipient, items: Sequence[dict[str, Any]]) -> int:
+        """How many of the first `items` fit in one message (at least 1)."""
         ...
 
 

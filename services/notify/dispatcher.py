@@ -15,6 +15,14 @@ One round (`run_once`):
    outcome in its own short transaction right after its send, so a crash loses at most the
    messages in flight (they are re-sent after the lease: delivery is at least once).
 
+News rows (caused by a journal event: marks, lesson changes, homework...) also pass the
+parent's preferences in step 3 (services/notify/calm.py): a type turned off is ``cancelled``;
+inside quiet hours, before the digest time, within a mark's grace period or the coalescing
+window the row goes back to ``pending`` with the time it is due (held, never dropped); when
+one is due, every news row of that parent past its earliest moment is claimed with it and the
+lot goes out as ONE message (kind ``digest``, as many rows as the channel fits in a message;
+the rest follow in the next rounds). The rows of a digest share one fate below.
+
 Outcomes: success → ``sent``; `RetryAfter` → the row is due again after exactly that many
 seconds (attempts unchanged), all sending pauses until then and the rest of the batch is given
 back; `RecipientGone` → the account is deactivated, the row ``failed``, its other pending rows
@@ -36,16 +44,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.notify import outbox
+from services.notify import calm, outbox
 from services.notify.channel import (
     Channel,
+    DigestChannel,
     PermanentError,
     Recipient,
     RecipientGone,
     RetryAfter,
     TransientError,
 )
-from services.notify.kinds import LINKED_KINDS, PARENT_KINDS
+from services.notify.kinds import DIGEST, LINKED_KINDS, PARENT_KINDS
+from services.notify.prefs import load_policy
 from services.notify.ratelimit import RateLimiter
 from storage.models import Account, Link, OutboxMessage, utcnow
 
@@ -59,12 +69,19 @@ LINK_APPROVED = "approved"
 
 @dataclass(slots=True)
 class _Item:
+    """One message to send: one outbox row, or several rows as a digest (`ids`)."""
+
     id: int
     kind: str
     payload: dict[str, Any]
     attempts: int
     recipient: Recipient
     claimed_at: datetime
+    ids: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.ids:
+            self.ids = (self.id,)
 
 
 class Dispatcher:
@@ -119,6 +136,10 @@ class Dispatcher:
         self.max_backoff_seconds = max_backoff_seconds
         self.max_attempts: int = settings.send_max_attempts
         self.poll_seconds: float = settings.dispatch_poll_seconds
+        # Calm delivery of news (services/notify/calm.py).
+        self.grace_seconds = float(getattr(settings, "notify_grace_seconds", 600.0))
+        self.coalesce_seconds = float(getattr(settings, "notify_coalesce_seconds", 120.0))
+        self.digests = isinstance(channel, DigestChannel)
         #: Rows claimed by the last round (0: nothing was due, the loop may sleep).
         self.last_claimed = 0
         self._wake = asyncio.Event()
@@ -193,8 +214,8 @@ class Dispatcher:
                 # reclaimed after the lease.
                 log.error("outbox row %s (%s, account %s): recording failed: %s",
                           item.id, item.kind, item.recipient.account_id, type(result).__name__)
-            elif result:
-                finished += 1
+            else:
+                finished += result
         return finished
 
     async def _claim(self, now: datetime) -> tuple[list[_Item], int]:
@@ -238,19 +259,103 @@ class Dispatcher:
                              row.id, row.kind, row.account_id, status, reason)
                     finished += 1
                     continue
+                recipient = Recipient(
+                    account_id=account.id, chat_id=account.chat_id, language=account.language or "ru"
+                )
+                if calm.is_news(row.kind, row.event_id):
+                    item, done = await self._plan_news(session, row, account, recipient, approved, now)
+                    finished += done
+                    if item is not None:
+                        items.append(item)
+                    continue
                 items.append(
                     _Item(
                         id=row.id,
                         kind=row.kind,
                         payload=dict(row.payload or {}),
                         attempts=row.attempts,
-                        recipient=Recipient(
-                            account_id=account.id, chat_id=account.chat_id, language=account.language or "ru"
-                        ),
+                        recipient=recipient,
                         claimed_at=now,
                     )
                 )
         return items, finished
+
+    async def _plan_news(
+        self,
+        session: AsyncSession,
+        claimed: OutboxMessage,
+        account: Account,
+        recipient: Recipient,
+        approved: set[tuple[int, int]],
+        now: datetime,
+    ) -> tuple[_Item | None, int]:
+        """Apply the parent's preferences to a claimed news row and its pending companions.
+
+        Returns the message to send now (the row alone, or a digest of several rows), or None
+        when the row was held or cancelled; and how many rows were finished (cancelled)."""
+        policy = await load_policy(session, account.id, self.settings)
+        others = [r for r in await outbox.pending_news(session, account_id=account.id, channel=self.channel.name)
+                  if r.id != claimed.id]
+        by_id = {r.id: r for r in others}
+        by_id[claimed.id] = claimed
+        pending = [_pending_row(r, claimed=r.id == claimed.id) for r in by_id.values()]
+        coalesce = self.digests and (self.coalesce_seconds > 0 or policy.digest_at is not None)
+        decision = calm.plan(pending, now=now, policy=policy, grace=self.grace_seconds,
+                             window=self.coalesce_seconds, coalesce=coalesce)
+        finished = 0
+        if decision.cancel:
+            await outbox.finish(session, decision.cancel, status=outbox.CANCELLED, error="type turned off by the parent")
+            log.info("account %s: %d news rows cancelled (type turned off)", account.id, len(decision.cancel))
+            finished += len(decision.cancel)
+        send: list[OutboxMessage] = []
+        for message_id in decision.send:
+            row = by_id[message_id]
+            verdict = self._check(row, account, approved) if row is not claimed else None
+            if verdict is not None:
+                status, reason = verdict
+                await outbox.finish(session, row.id, status=status, error=reason)
+                finished += 1
+                continue
+            send.append(row)
+        schedule = dict(decision.schedule)
+        if len(send) > 1:
+            fit = self._digest_fit(recipient, send)
+            for row in send[fit:]:
+                schedule[row.id] = now  # the next message takes them
+            send = send[:fit]
+        if claimed not in send:
+            # Held (or another row goes first): back to pending, due when the plan says.
+            await outbox.release(session, [claimed.id], not_before=schedule.pop(claimed.id, now), claimed_at=now)
+        await outbox.reschedule(session, {i: at for i, at in schedule.items() if i != claimed.id})
+        companions = [row.id for row in send if row is not claimed]
+        if companions:
+            taken = set(await outbox.claim_rows(session, companions, now=now))
+            send = [row for row in send if row is claimed or row.id in taken]
+        if not send:
+            return None, finished
+        if len(send) == 1:
+            row = send[0]
+            return _Item(id=row.id, kind=row.kind, payload=dict(row.payload or {}), attempts=row.attempts,
+                         recipient=recipient, claimed_at=now), finished
+        log.info("account %s: %d news rows as one digest", account.id, len(send))
+        return _Item(
+            id=send[0].id,
+            kind=DIGEST,
+            payload={"items": [{"kind": row.kind, "payload": dict(row.payload or {})} for row in send]},
+            attempts=max(row.attempts for row in send),
+            recipient=recipient,
+            claimed_at=now,
+            ids=tuple(row.id for row in send),
+        ), finished
+
+    def _digest_fit(self, recipient: Recipient, rows: list[OutboxMessage]) -> int:
+        items = [{"kind": row.kind, "payload": dict(row.payload or {})} for row in rows]
+        try:
+            fit = int(self.channel.digest_fit(recipient, items))  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - a rendering problem must not stop delivery
+            log.warning("digest_fit failed (%s): one row per message", type(exc).__name__)
+            fit = 1
+        return max(1, min(fit, len(items)))
 
     @staticmethod
     def _check(row: OutboxMessage, account: Account, approved: set[tuple[int, int]]) -> tuple[str, str] | None:
@@ -270,13 +375,13 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ one message
 
-    async def _deliver(self, item: _Item) -> bool:
-        """Send one claimed row and record the outcome; True when the row is finished."""
+    async def _deliver(self, item: _Item) -> int:
+        """Send one claimed message and record the outcome; how many rows it finished."""
         chat_id = item.recipient.chat_id
         chat_wait = self.limiter.chat_delay(chat_id)
         if chat_wait > self.max_chat_wait:
             await self._give_back(item, None)
-            return False
+            return 0
         if chat_wait > 0:
             # The chat becomes free while the batch is being sent anyway: wait for it here,
             # outside the semaphore, so the other chats' sends go on meanwhile.
@@ -287,15 +392,15 @@ class Dispatcher:
                     # Waited so long that the send might outlive the lease, when another
                     # dispatcher could take the row too: give it back instead.
                     await self._give_back(item, None)
-                    return False
+                    return 0
                 if self.limiter.paused_for() > 0:
                     await self._give_back(item, "flood control pause")
-                    return False
+                    return 0
                 if self.limiter.chat_delay(chat_id) > 0:
                     # Another row for the same chat went first (accounts sharing a chat):
                     # do not hold the batch for it, take it again in a later round.
                     await self._give_back(item, None)
-                    return False
+                    return 0
                 delay = self.limiter.try_acquire(chat_id)
                 if delay <= 0:
                     break
@@ -320,8 +425,8 @@ class Dispatcher:
                             item.id, item.kind, item.recipient.account_id, type(exc).__name__)
                 return await self._on_transient(item, f"unexpected {type(exc).__name__}")
             async with self.sessions.begin() as session:
-                await outbox.mark_sent(session, item.id, now=self._clock())
-            return True
+                await outbox.mark_sent(session, item.ids, now=self._clock())
+            return len(item.ids)
 
     async def _give_back(self, item: _Item, note: str | None) -> None:
         not_before = None
@@ -329,24 +434,27 @@ class Dispatcher:
         if paused > 0:
             # Other dispatcher processes do not share our limiter: make the row wait too.
             not_before = self._clock() + timedelta(seconds=paused)
+        elif len(item.ids) > 1:
+            # A digest's rows were due together; keep them due, to be planned together again.
+            not_before = self._clock()
         async with self.sessions.begin() as session:
-            await outbox.release(session, [item.id], not_before=not_before, note=note, claimed_at=item.claimed_at)
+            await outbox.release(session, item.ids, not_before=not_before, note=note, claimed_at=item.claimed_at)
 
-    async def _on_retry_after(self, item: _Item, exc: RetryAfter) -> bool:
+    async def _on_retry_after(self, item: _Item, exc: RetryAfter) -> int:
         seconds = max(0.0, exc.seconds)
         self.limiter.pause(seconds)
         log.warning("flood control: pausing all sending for %.1f s (row %s)", seconds, item.id)
         async with self.sessions.begin() as session:
             await outbox.retry_later(
                 session,
-                item.id,
+                item.ids,
                 at=self._clock() + timedelta(seconds=seconds),
                 attempts=item.attempts,
                 error=f"retry after {seconds:g}s",
             )
-        return False
+        return 0
 
-    async def _on_gone(self, item: _Item, exc: RecipientGone) -> bool:
+    async def _on_gone(self, item: _Item, exc: RecipientGone) -> int:
         reason = exc.reason or "recipient gone"
         account_id = item.recipient.account_id
         async with self.sessions.begin() as session:
@@ -356,27 +464,40 @@ class Dispatcher:
                 .values(is_active=False, inactive_reason=reason, updated_at=self._clock())
                 .execution_options(synchronize_session=False)
             )
-            await outbox.finish(session, item.id, status=outbox.FAILED, error=reason, attempts=item.attempts + 1)
+            await outbox.finish(session, item.ids, status=outbox.FAILED, error=reason, attempts=item.attempts + 1)
             cancelled = await outbox.cancel_account_pending(session, account_id, reason="recipient gone")
         log.info("account %s unreachable (row %s, %s): deactivated, %d pending rows cancelled",
                  account_id, item.id, item.kind, cancelled)
-        return True
+        return len(item.ids)
 
-    async def _on_failed(self, item: _Item, reason: str) -> bool:
+    async def _on_failed(self, item: _Item, reason: str) -> int:
         async with self.sessions.begin() as session:
-            await outbox.finish(session, item.id, status=outbox.FAILED, error=reason, attempts=item.attempts + 1)
+            await outbox.finish(session, item.ids, status=outbox.FAILED, error=reason, attempts=item.attempts + 1)
         log.warning("outbox row %s (%s, account %s) failed: %s", item.id, item.kind, item.recipient.account_id, reason)
-        return True
+        return len(item.ids)
 
-    async def _on_transient(self, item: _Item, reason: str) -> bool:
+    async def _on_transient(self, item: _Item, reason: str) -> int:
         attempts = item.attempts + 1
         if attempts >= self.max_attempts:
             return await self._on_failed(item, f"{reason} (after {attempts} attempts)")
         backoff = min(self.max_backoff_seconds, 2.0**attempts)
         async with self.sessions.begin() as session:
             await outbox.retry_later(
-                session, item.id, at=self._clock() + timedelta(seconds=backoff), attempts=attempts, error=reason
+                session, item.ids, at=self._clock() + timedelta(seconds=backoff), attempts=attempts, error=reason
             )
         log.info("outbox row %s (%s, account %s): %s, retry %d in %.0f s",
                  item.id, item.kind, item.recipient.account_id, reason, attempts, backoff)
-        return False
+        return 0
+
+
+def _pending_row(row: OutboxMessage, *, claimed: bool) -> calm.PendingRow:
+    return calm.PendingRow(
+        id=row.id,
+        kind=row.kind,
+        occurred_at=row.occurred_at,
+        created_at=row.created_at,
+        next_attempt_at=row.next_attempt_at,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        claimed=claimed,
+    )
