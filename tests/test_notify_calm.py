@@ -8,7 +8,7 @@ import pytest
 
 from services.config import Settings
 from services.notify.calm import ParentPolicy, PendingRow, QuietHours, is_news, plan, ready_at
-from services.notify.kinds import HOMEWORK_NEW, LINK_REQUEST, MARK_NEW
+from services.notify.kinds import CONSENT_REASK, HOMEWORK_NEW, LINK_REQUEST, MARK_NEW
 
 YEKT = ZoneInfo("Asia/Yekaterinburg")
 GRACE, WINDOW = 600.0, 120.0
@@ -82,6 +82,7 @@ def test_only_event_rows_not_for_admins_are_news():
     assert is_news(MARK_NEW, 7)
     assert not is_news(MARK_NEW, None)
     assert not is_news(LINK_REQUEST, 7)
+    assert not is_news(CONSENT_REASK, 7)  # about the person's own data: never held
 
 
 def test_ready_uses_the_journal_time_but_never_later_than_arrival():

@@ -28,14 +28,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from services.notify.kinds import ADMIN_KINDS, GRACE_KINDS, PREF_TYPES, RESULT_KINDS
+from services.notify.kinds import ADMIN_KINDS, GRACE_KINDS, PREF_TYPES, PRIVACY_KINDS, RESULT_KINDS
 
 MINUTES_PER_DAY = 24 * 60
+#: Never news, whatever caused them: an admin's work, notices about the person's own data.
+NOT_NEWS_KINDS = ADMIN_KINDS | PRIVACY_KINDS
 
 
 def is_news(kind: str, event_id: int | None) -> bool:
     """Rows that obey a parent's preferences: caused by a journal event, not an admin's work."""
-    return event_id is not None and kind not in ADMIN_KINDS
+    return event_id is not None and kind not in NOT_NEWS_KINDS
 
 
 def parse_clock(text: str) -> int:

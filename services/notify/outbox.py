@@ -11,7 +11,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from services.notify.kinds import ADMIN_KINDS
+from services.notify.calm import NOT_NEWS_KINDS
 from storage.models import Account, OutboxMessage, utcnow
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
@@ -297,7 +297,7 @@ def _news_of(account_id: int, channel: str):
         OutboxMessage.channel == channel,
         OutboxMessage.status == PENDING,
         OutboxMessage.event_id.is_not(None),
-        OutboxMessage.kind.not_in(sorted(ADMIN_KINDS)),
+        OutboxMessage.kind.not_in(sorted(NOT_NEWS_KINDS)),
     )
 
 
@@ -350,7 +350,7 @@ async def make_news_due(session: AsyncSession, account_id: int, *, now: datetime
             OutboxMessage.account_id == account_id,
             OutboxMessage.status == PENDING,
             OutboxMessage.event_id.is_not(None),
-            OutboxMessage.kind.not_in(sorted(ADMIN_KINDS)),
+            OutboxMessage.kind.not_in(sorted(NOT_NEWS_KINDS)),
             OutboxMessage.attempts == 0,
             OutboxMessage.last_error.is_(None),
             OutboxMessage.next_attempt_at > now,
