@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.accounts import load_account
@@ -255,22 +255,22 @@ def _view(profile: ContactProfile | None) -> ContactView:
 
 async def profile_for_account(s: AsyncSession, account_id: int) -> ContactProfile | None:
     """The account's own profile or, failing that, the profile an admin entered for the journal
-    guardian the account is linked as (read-only: adopted when the parent changes something)."""
-    own = await s.scalar(select(ContactProfile).where(ContactProfile.account_id == account_id))
-    if own is not None:
-        return own
-    refs = (await s.execute(
-        select(Student.source, Link.guardian_ref)
+    guardian the account is linked as (read-only: adopted when the parent changes something).
+    One query: fan-out calls this for every recipient of every event."""
+    linked_as_guardian = (
+        select(Link.id)
         .join(Student, Student.id == Link.student_id)
-        .where(Link.account_id == account_id, Link.status == "approved", Link.guardian_ref.is_not(None))
-    )).all()
-    for source, ref in refs:
-        found = await s.scalar(select(ContactProfile).where(
-            ContactProfile.guardian_source == source, ContactProfile.guardian_ref == ref,
-            ContactProfile.account_id.is_(None)))
-        if found is not None:
-            return found
-    return None
+        .where(Link.account_id == account_id, Link.status == "approved",
+               Link.guardian_ref == ContactProfile.guardian_ref, Student.source == ContactProfile.guardian_source)
+        .exists()
+    )
+    return await s.scalar(
+        select(ContactProfile)
+        .where(or_(ContactProfile.account_id == account_id,
+                   and_(ContactProfile.account_id.is_(None), linked_as_guardian)))
+        .order_by(ContactProfile.account_id.is_(None), ContactProfile.id)
+        .limit(1)
+    )
 
 
 def _email_usable(profile: ContactProfile | None) -> bool:
