@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from aiogram.types import (
@@ -18,26 +19,42 @@ from bot.callbacks import (
     ChildViewCb,
     ConsentCb,
     ConsentMenuCb,
+    DayCb,
+    DiaryViewCb,
     LinkDecisionCb,
+    MenuCb,
+    SubjectCb,
     ViewCb,
 )
-from bot.render import child_label
+from bot.render import child_label, fmt_date, fmt_day, subject_label
 from bot.texts import t
 
 VIEWS = ("grades", "homework", "schedule")
 RANGES = ("today", "tomorrow", "week")
 #: The range a view opens with when none was chosen.
 DEFAULT_RANGE = {"grades": "", "homework": "tomorrow", "schedule": "today"}
+#: Every view of a child that the menu opens (DiaryViewCb) and «another child» reopens.
+SCREENS = ("grades", "schedule", "homework", "hwsubj", "works", "teachers", "holidays", "recs")
+#: The inline menu's entries, two per row (the text key is btn_view_<view>).
+MENU_ROWS = (("grades", "schedule"), ("homework", "hwsubj"), ("works", "teachers"), ("holidays", "recs"))
+#: Short codes of DayCb / SubjectCb views.
+DAY_VIEWS = {"s": "schedule", "h": "homework"}
+SUBJECT_VIEWS = {"g": "grades", "h": "hwsubj"}
+SPAN_CODES = {"d": "day", "w": "week"}
 
 
 def main_menu(lang: str) -> ReplyKeyboardMarkup:
-    """The persistent menu; shown only to accounts that granted consent."""
+    """The persistent menu; shown only to accounts that granted consent.
+
+    The three daily views have their own buttons; «Ещё…» opens the inline menu of the rest
+    (control works, teachers, holidays, recommendations): every view is at most two taps away."""
     return ReplyKeyboardMarkup(
         keyboard=[
-            [KeyboardButton(text=t(lang, "btn_grades")), KeyboardButton(text=t(lang, "btn_homework"))],
-            [KeyboardButton(text=t(lang, "btn_schedule")), KeyboardButton(text=t(lang, "btn_children"))],
+            [KeyboardButton(text=t(lang, "btn_grades")), KeyboardButton(text=t(lang, "btn_schedule"))],
+            [KeyboardButton(text=t(lang, "btn_homework")), KeyboardButton(text=t(lang, "btn_more"))],
+            [KeyboardButton(text=t(lang, "btn_children")), KeyboardButton(text=t(lang, "btn_consent")),
+             KeyboardButton(text=t(lang, "btn_help"))],
             [KeyboardButton(text=t(lang, "btn_share_phone"), request_contact=True)],
-            [KeyboardButton(text=t(lang, "btn_consent")), KeyboardButton(text=t(lang, "btn_help"))],
         ],
         resize_keyboard=True,
         is_persistent=True,
@@ -73,19 +90,129 @@ def withdraw_confirm_keyboard(lang: str, version: str) -> InlineKeyboardMarkup:
     ]])
 
 
-def view_keyboard(lang: str, view: str, student_id: int, arg: str, *, several_children: bool) -> InlineKeyboardMarkup:
-    """Range buttons (today/tomorrow/week; «refresh» for marks) and «another child»."""
-    rows: list[list[InlineKeyboardButton]] = []
+Rows = list[list[InlineKeyboardButton]]
+
+
+def view_keyboard(lang: str, view: str, student_id: int, arg: str, *, several_children: bool,
+                  before: Sequence[list[InlineKeyboardButton]] = (),
+                  after: Sequence[list[InlineKeyboardButton]] = (), menu: bool = False,
+                  child_arg: str | None = None) -> InlineKeyboardMarkup:
+    """Range buttons (today/tomorrow/week, ✓ on `arg`; «refresh» for marks) and «another child»,
+    which reopens `view` with `child_arg` (default `arg`) for the chosen child.
+
+    `before` / `after` rows go around the range row (views other than grades, homework and
+    schedule have none); `menu` adds «Все разделы» next to «another child»."""
+    rows: Rows = [list(row) for row in before]
     if view == "grades":
         rows.append([_button(t(lang, "btn_refresh"), ViewCb(view=view, student_id=student_id, arg=""))])
-    else:
+    elif view in VIEWS:
         rows.append([
             _button(("✓ " if which == arg else "") + t(lang, f"btn_{which}"),
                     ViewCb(view=view, student_id=student_id, arg=which))
             for which in RANGES
         ])
+    rows.extend(list(row) for row in after)
+    footer = [_button(t(lang, "btn_menu"), MenuCb(student_id=student_id))] if menu else []
     if several_children:
-        rows.append([_button(t(lang, "btn_other_child"), ChildListCb(view=view, arg=arg))])
+        footer.append(_button(t(lang, "btn_other_child"),
+                              ChildListCb(view=view, arg=arg if child_arg is None else child_arg)))
+    if footer:
+        rows.append(footer)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _pairs(buttons: Sequence[InlineKeyboardButton], per_row: int = 2) -> Rows:
+    return [list(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def grades_keyboard(lang: str, student_id: int, subjects: Sequence[Any], *,
+                    several_children: bool) -> InlineKeyboardMarkup:
+    """A button per subject with marks (its detail), «refresh», «all sections», «another child»."""
+    buttons = [_button(subject_label(s.subject_name, s.average, lang),
+                       SubjectCb(view="g", student_id=student_id, subject_id=s.subject_id))
+               for s in subjects if s.subject_id is not None and s.marks]
+    return view_keyboard(lang, "grades", student_id, "", several_children=several_children,
+                         before=_pairs(buttons), menu=True)
+
+
+def day_state(day: date, span: str) -> str:
+    """The state of a day view as carried by «another child»: "d20261130" or "w20261130"."""
+    return ("w" if span == "week" else "d") + day.strftime("%Y%m%d")
+
+
+def relative_range(days: Sequence[date], today: date | None) -> str:
+    """"today", "tomorrow" or "week" when the shown days are exactly that range, else ""."""
+    if today is None or not days:
+        return ""
+    if len(days) == 1:
+        return {0: "today", 1: "tomorrow"}.get((days[0] - today).days, "")
+    return "week" if days[0] <= today <= days[-1] else ""
+
+
+def day_keyboard(lang: str, view: str, student_id: int, days: Sequence[date], today: date | None, *,
+                 several_children: bool, state: str) -> InlineKeyboardMarkup:
+    """◀ / ▶ to the previous / next day or week, today/tomorrow/week, (homework:) «by subject»,
+    «all sections» and «another child» (which keeps `state`)."""
+    code = "s" if view == "schedule" else "h"
+    week = len(days) > 1
+    step = timedelta(days=7 if week else 1)
+    prev_day, next_day = days[0] - step, days[0] + step
+
+    def label(day: date) -> str:
+        if week:
+            return f"{fmt_date(day)}–{fmt_date(day + timedelta(days=6))}"
+        return fmt_day(day, lang)
+
+    def nav(day: date) -> DayCb:
+        return DayCb(view=code, student_id=student_id, day=day.strftime("%Y%m%d"), span="w" if week else "d")
+
+    arrows = [_button(f"◀ {label(prev_day)}", nav(prev_day)), _button(f"{label(next_day)} ▶", nav(next_day))]
+    after: Rows = []
+    if view == "homework":
+        after.append([_button(t(lang, "btn_by_subject"), DiaryViewCb(view="hwsubj", student_id=student_id))])
+    return view_keyboard(lang, view, student_id, relative_range(days, today), several_children=several_children,
+                         before=[arrows], after=after, menu=True, child_arg=state)
+
+
+def homework_subjects_keyboard(lang: str, student_id: int, subjects: Sequence[Any], *,
+                               several_children: bool) -> InlineKeyboardMarkup:
+    """A button per subject (its homework of the period), «by day», «all sections», «another child»."""
+    buttons = [_button(subject_label(s.subject_name, None, lang),
+                       SubjectCb(view="h", student_id=student_id, subject_id=s.subject_id))
+               for s in subjects if s.subject_id is not None]
+    rows = [*_pairs(buttons), [_button(t(lang, "btn_by_day"), DiaryViewCb(view="homework", student_id=student_id))]]
+    return _with_footer(lang, "hwsubj", student_id, rows, several_children=several_children)
+
+
+def subject_keyboard(lang: str, view: str, student_id: int, *, several_children: bool) -> InlineKeyboardMarkup:
+    """Under a subject's detail: back to all subjects (marks or homework), «all sections»,
+    «another child» (which opens the other child's list of subjects)."""
+    back_key = "btn_all_subjects" if view == "grades" else "btn_by_subject"
+    back = [[_button(t(lang, back_key), DiaryViewCb(view=view, student_id=student_id))]]
+    return _with_footer(lang, view, student_id, back, several_children=several_children)
+
+
+def _with_footer(lang: str, view: str, student_id: int, rows: Rows, *, several_children: bool) -> InlineKeyboardMarkup:
+    """`rows`, then «all sections» and «another child» (which reopens `view` for the chosen child)."""
+    footer = [_button(t(lang, "btn_menu"), MenuCb(student_id=student_id))]
+    if several_children:
+        footer.append(_button(t(lang, "btn_other_child"), ChildListCb(view=view, arg="")))
+    return InlineKeyboardMarkup(inline_keyboard=[*rows, footer])
+
+
+def screen_keyboard(lang: str, view: str, student_id: int, *, several_children: bool) -> InlineKeyboardMarkup:
+    """Under a list view (control works, teachers, holidays, recommendations): «refresh»,
+    «all sections», «another child»."""
+    refresh = [[_button(t(lang, "btn_refresh"), DiaryViewCb(view=view, student_id=student_id))]]
+    return _with_footer(lang, view, student_id, refresh, several_children=several_children)
+
+
+def menu_keyboard(lang: str, student_id: int, *, several_children: bool) -> InlineKeyboardMarkup:
+    """The inline menu of every view of one child; «another child» reopens the menu."""
+    rows: Rows = [[_button(t(lang, f"btn_view_{view}"), DiaryViewCb(view=view, student_id=student_id))
+                   for view in pair] for pair in MENU_ROWS]
+    if several_children:
+        rows.append([_button(t(lang, "btn_other_child"), ChildListCb(view="menu", arg=""))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -158,6 +158,40 @@ async def add_link(session: AsyncSession, account: Account, student: Student, st
     return await _add(session, Link(account_id=account.id, student_id=student.id, status=status, method=method))
 
 
+# --------------------------------------------------------------------------- diary views (issue 4, item 1)
+
+
+async def add_assessment(session: AsyncSession, cls: SchoolClass, subject: Subject, on: date, title: str,
+                         kind: str = "control", lesson_number: int | None = None,
+                         deleted: bool = False) -> Any:
+    from storage.models import Assessment
+
+    return await _add(session, Assessment(**_mirror(
+        external_id=_ext("as"), class_ref=cls.external_id, subject_ref=subject.external_id, date=on,
+        lesson_number=lesson_number, title=title, kind=kind, deleted_at=utcnow() if deleted else None)))
+
+
+async def add_assignment(session: AsyncSession, cls: SchoolClass, teacher: Teacher, subject: Subject | None = None,
+                         role: str = "subject_teacher", group: str | None = None, student: Student | None = None,
+                         deleted: bool = False) -> Any:
+    from storage.models import Assignment
+
+    return await _add(session, Assignment(**_mirror(
+        external_id=_ext("a"), class_ref=cls.external_id, subject_ref=subject.external_id if subject else None,
+        teacher_ref=teacher.external_id, role=role, group=group,
+        student_ref=student.external_id if student else None, deleted_at=utcnow() if deleted else None)))
+
+
+async def add_recommendation(session: AsyncSession, student: Student, teacher: Teacher, on: date, text: str,
+                             subject: Subject | None = None, deleted: bool = False) -> Any:
+    from storage.models import Recommendation
+
+    return await _add(session, Recommendation(**_mirror(
+        external_id=_ext("rec"), student_ref=student.external_id,
+        subject_ref=subject.external_id if subject else None, teacher_ref=teacher.external_id, date=on, text=text,
+        deleted_at=utcnow() if deleted else None)))
+
+
 # --------------------------------------------------------------------------- term results (issue 5)
 
 

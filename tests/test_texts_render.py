@@ -264,7 +264,9 @@ def test_schedule_render_changes():
     view = ScheduleView(student_name="Иван", days=[DaySchedule(date(2026, 11, 30), None, lessons)])
     [text] = render_schedule(view, "ru", "today")
     assert "1. 08:30–09:10 <b>Алгебра</b> — Петрова Анна Викторовна, каб. 204" in text
-    assert "замена: И. И. Иванов" in text and "Сидоров" not in text
+    # issue 4: who replaces whom (the planned teacher is named as such, not as the teacher)
+    assert "замена: И. И. Иванов (по расписанию — Сидоров С. С.)" in text
+    assert "<b>Физика</b> — Сидоров" not in text
     assert "группа: 1 группа" in text and "📝 контрольная" in text
     assert "<s>Химия</s> — ❌ отменён" in text
     assert "перенесён с 27.11, 3 урок" in text
@@ -332,6 +334,7 @@ def test_every_keyboard_fits_callback_limits(lang):
     ]
     markups += [children_keyboard([_child(big)], big, view=v, arg=a) for v in VIEWS for a in RANGES]
     markups += [view_keyboard(lang, v, big, a, several_children=True) for v in VIEWS for a in RANGES]
+    markups += _every_new_keyboard(lang)  # issue 4: every keyboard of the diary views, worst-case ids and dates
     for markup in markups:
         for data in _markup_data(markup):
             _fits(data)
@@ -373,3 +376,305 @@ def test_child_button_labels_are_plain_and_short():
 ])
 def test_invite_code_detection(text, ok):
     assert looks_like_code(text) is ok
+
+
+# --------------------------------------------------------------------------- diary views (issue 4, item 1)
+
+from bot.callbacks import DayCb, DiaryViewCb, MenuCb, SubjectCb  # noqa: E402
+from bot.handlers.diary import SWITCHABLE, parse_day, parse_state  # noqa: E402
+from bot.keyboards import (  # noqa: E402
+    MENU_ROWS,
+    SCREENS,
+    day_keyboard,
+    day_state,
+    grades_keyboard,
+    homework_subjects_keyboard,
+    menu_keyboard,
+    relative_range,
+    screen_keyboard,
+    subject_keyboard,
+)
+from bot.render import (  # noqa: E402
+    day_title,
+    render_assessments,
+    render_holidays,
+    render_homework_subjects,
+    render_menu,
+    render_recommendations,
+    render_subject_homework,
+    render_subject_marks,
+    render_teachers,
+    subject_label,
+)
+from services.diary import (  # noqa: E402
+    AssessmentItem,
+    AssessmentsView,
+    HolidayItem,
+    HolidaysView,
+    HomeworkEntry,
+    HomeworkSubjectsView,
+    MarkDetail,
+    MovedLesson,
+    PupilView,
+    RecommendationItem,
+    RecommendationsView,
+    SubjectHomework,
+    SubjectHomeworkView,
+    SubjectMarksView,
+    SubjectTeachers,
+    TeacherLine,
+    TeachersView,
+    week_of,
+)
+
+BIG = 2**63 - 1
+EDGE_DAYS = (date(2000, 1, 1), date(2026, 11, 30), date(2099, 12, 31))
+TODAY = date(2026, 11, 30)  # a Monday
+
+
+def _subjects(n: int, subject_id: int = BIG) -> list[SubjectGrades]:
+    marks = [MarkView(date(2026, 11, 10), "5", 1, "answer", None)]
+    return [SubjectGrades(subject_id=subject_id - i, subject_name=f"Предмет {i} {EVIL}" * 3, marks=marks,
+                          average=4.5, count=1) for i in range(n)]
+
+
+def _every_new_keyboard(lang: str) -> list:
+    markups = []
+    for several in (True, False):
+        markups.append(grades_keyboard(lang, BIG, _subjects(25), several_children=several))
+        markups.append(homework_subjects_keyboard(
+            lang, BIG, [SubjectHomework(BIG - i, f"Предмет {i}", []) for i in range(25)], several_children=several))
+        markups.append(menu_keyboard(lang, BIG, several_children=several))
+        for view in ("grades", "hwsubj"):
+            markups.append(subject_keyboard(lang, view, BIG, several_children=several))
+        for view in ("works", "teachers", "holidays", "recs"):
+            markups.append(screen_keyboard(lang, view, BIG, several_children=several))
+        for view in ("schedule", "homework"):
+            for day in EDGE_DAYS:
+                for days in ([day], week_of(day)):
+                    state = day_state(days[0], "week" if len(days) > 1 else "day")
+                    markups.append(day_keyboard(lang, view, BIG, days, TODAY, several_children=several,
+                                                state=state))
+    return markups
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_diary_view_keyboard_fits_callback_limits(lang):
+    for markup in _every_new_keyboard(lang):
+        for data in _markup_data(markup):
+            _fits(data)
+        for row in markup.inline_keyboard:
+            assert 1 <= len(row) <= 3  # readable on a phone
+            for button in row:
+                assert 1 <= len(button.text) <= 64
+    # the children list under every view, carrying the longest state
+    for view in SWITCHABLE:
+        for arg in ("", "tomorrow", "w20991231"):
+            markup = children_keyboard([_child(BIG), _child(BIG - 1)], BIG, view=view, arg=arg)
+            for data in _markup_data(markup):
+                _fits(data)
+    for cb in (DiaryViewCb(view="hwsubj", student_id=BIG), DayCb(view="h", student_id=-BIG, day="20991231", span="w"),
+               SubjectCb(view="g", student_id=-BIG, subject_id=-BIG), MenuCb(student_id=-BIG),
+               ChildViewCb(student_id=-BIG, view="holidays", arg="w20991231")):
+        _fits(cb.pack())
+
+
+def test_day_keyboard_navigates_by_day_and_by_week():
+    kb = day_keyboard("ru", "schedule", 7, [TODAY], TODAY, several_children=True, state="today")
+    rows = kb.inline_keyboard
+    assert [b.callback_data for b in rows[0]] == [DayCb(view="s", student_id=7, day="20261129", span="d").pack(),
+                                                 DayCb(view="s", student_id=7, day="20261201", span="d").pack()]
+    assert rows[0][0].text == "◀ Вс, 29.11" and rows[0][1].text == "Вт, 01.12 ▶"
+    assert [b.callback_data for b in rows[1]] == [ViewCb(view="schedule", student_id=7, arg=a).pack() for a in RANGES]
+    assert rows[1][0].text.startswith("✓ ")  # today is shown
+    assert [b.callback_data for b in rows[-1]] == [MenuCb(student_id=7).pack(),
+                                                  ChildListCb(view="schedule", arg="today").pack()]
+
+    week = week_of(date(2026, 12, 9))
+    kb = day_keyboard("en", "homework", 7, week, TODAY, several_children=False, state=day_state(week[0], "week"))
+    rows = kb.inline_keyboard
+    assert [b.callback_data for b in rows[0]] == [DayCb(view="h", student_id=7, day="20261130", span="w").pack(),
+                                                 DayCb(view="h", student_id=7, day="20261214", span="w").pack()]
+    assert rows[0][0].text == "◀ 30.11–06.12"
+    assert not any(b.text.startswith("✓") for b in rows[1])  # not this week
+    assert rows[2][0].callback_data == DiaryViewCb(view="hwsubj", student_id=7).pack()
+    assert [b.callback_data for b in rows[-1]] == [MenuCb(student_id=7).pack()]  # one child: no switch
+    assert relative_range([TODAY + timedelta(days=1)], TODAY) == "tomorrow"
+    assert relative_range(week_of(TODAY), TODAY) == "week" and relative_range([TODAY], None) == ""
+
+
+def test_menu_keyboard_holds_every_view_within_two_taps():
+    kb = menu_keyboard("ru", 5, several_children=True)
+    data = _markup_data(kb)
+    assert data[:-1] == [DiaryViewCb(view=v, student_id=5).pack() for row in MENU_ROWS for v in row]
+    assert {v for row in MENU_ROWS for v in row} == set(SCREENS)
+    assert data[-1] == ChildListCb(view="menu").pack()
+    for lang in LANGS:  # «Ещё…» is on the reply keyboard next to the three daily views
+        menu = main_menu(lang)
+        texts = [b.text for row in menu.keyboard for b in row]
+        assert {t(lang, k) for k in ("btn_grades", "btn_schedule", "btn_homework", "btn_more")} <= set(texts)
+        assert all(len(row) <= 3 for row in menu.keyboard)
+
+
+def test_grades_keyboard_has_a_button_per_subject_with_marks():
+    subjects = _subjects(3, subject_id=100) + [
+        SubjectGrades(subject_id=None, subject_name="sub-x", marks=[MarkView(TODAY, "5", 1, "answer", None)],
+                      average=5, count=1),
+        SubjectGrades(subject_id=9, subject_name="Пусто", marks=[], average=None, count=0)]
+    kb = grades_keyboard("ru", 5, subjects, several_children=False)
+    subject_data = [d for d in _markup_data(kb) if d.startswith("ds:")]
+    assert subject_data == [SubjectCb(view="g", student_id=5, subject_id=i).pack() for i in (100, 99, 98)]
+    assert ViewCb(view="grades", student_id=5).pack() in _markup_data(kb)  # refresh
+    assert subject_label("Алгебра", 4.5, "ru") == "Алгебра · 4,50"
+    assert len(subject_label("Очень длинное название предмета " * 3, 4.5, "en")) <= 40
+
+
+@pytest.mark.parametrize("value,ok", [("20261130", True), ("20000101", True), ("19991231", False),
+                                      ("20261131", False), ("2026113", False), ("2026-11-3", False), ("", False)])
+def test_parse_day(value, ok):
+    assert (parse_day(value) is not None) is ok
+
+
+def test_parse_state():
+    assert parse_state("schedule", "week") == ("week", None, "")
+    assert parse_state("schedule", "w20261202") == ("", date(2026, 12, 2), "week")
+    assert parse_state("homework", "d20261202") == ("", date(2026, 12, 2), "day")
+    for junk in ("", "x20261202", "d20261332", "yesterday"):
+        assert parse_state("homework", junk) == ("tomorrow", None, "")
+        assert parse_state("schedule", junk) == ("today", None, "")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_day_titles(lang):
+    today = "сегодня" if lang == "ru" else "today"
+    assert day_title([TODAY], TODAY, lang) == ("Пн" if lang == "ru" else "Mon") + f", 30.11 ({today})"
+    assert "(" in day_title([TODAY - timedelta(days=1)], TODAY, lang)
+    assert "(" not in day_title([TODAY + timedelta(days=5)], TODAY, lang)
+    assert day_title(week_of(TODAY), TODAY, lang).endswith(")")
+    assert "07.12–13.12" in day_title(week_of(date(2026, 12, 9)), TODAY, lang)
+    assert not day_title(week_of(date(2026, 12, 9)), TODAY, lang).endswith(")")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_schedule_marks_lessons_moved_away(lang):
+    view = ScheduleView(student_name="Иван", today=TODAY, days=[DaySchedule(
+        TODAY, None, [], moved_away=[MovedLesson(6, "Алгебра <b>", date(2026, 12, 1), 4, group=None)])])
+    [text] = render_schedule(view, lang, "", title=day_title([TODAY], TODAY, lang))
+    assert "6. <s>Алгебра &lt;b&gt;</s>" in text
+    assert ("перенесён на Вт, 01.12, 4 урок" if lang == "ru" else "moved to Tue, 01.12, lesson 4") in text
+    assert t(lang, "schedule_none") not in text
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_subject_marks_render(lang):
+    view = SubjectMarksView(
+        student_name="Иван", subject_id=1, subject_name="Алгебра", period_name="2 четверть",
+        period_start=date(2026, 11, 5), period_end=date(2026, 12, 28), average=3.67, count=2, marks=[
+            MarkDetail(date(2026, 11, 10), "5", 1, "answer", None, None),
+            MarkDetail(date(2026, 11, 20), "3", 2.0, "control", "Ошибки <в задаче>", "Петрова А. В."),
+            MarkDetail(date(2026, 11, 21), "4", 1.5, "weird", None, None),
+        ])
+    [text] = render_subject_marks(view, lang)
+    if lang == "ru":
+        assert "10.11 — <b>5</b>, ответ на уроке, вес 1" in text
+        assert "20.11 — <b>3</b>, контрольная, вес 2, Петрова А. В." in text
+        assert "💬 Ошибки &lt;в задаче&gt;" in text and "Средний балл: <b>3,67</b>" in text
+        assert "weird, вес 1.5" in text
+    else:
+        assert "20.11 — <b>3</b>, control work, weight 2, Петрова А. В." in text
+    empty = SubjectMarksView("Иван", 1, "Музыка", None, date(2026, 11, 1), date(2026, 11, 30), [], None, 0)
+    assert t(lang, "subject_marks_none") in render_subject_marks(empty, lang)[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_homework_by_subject_renders(lang):
+    entry = HomeworkEntry(date(2026, 11, 29), date(2026, 12, 1), "№ 1 & 2",
+                          [{"name": "лист <1>.pdf", "url": "https://ex.org/a?b=1&c=2"}])
+    view = HomeworkSubjectsView(student_name="Иван", today=TODAY, until=TODAY + timedelta(days=13), subjects=[
+        SubjectHomework(1, "Алгебра", [entry]), SubjectHomework(2, "Музыка", [])])
+    [text] = render_homework_subjects(view, lang)
+    assert "<b>Алгебра</b>" in text and "Музыка" not in text and "№ 1 &amp; 2" in text
+    assert '<a href="https://ex.org/a?b=1&amp;c=2">лист &lt;1&gt;.pdf</a>' in text
+    assert t(lang, "homework_subjects_hint") in text
+    nothing = HomeworkSubjectsView("Иван", TODAY, TODAY + timedelta(days=13), [])
+    assert t(lang, "homework_subjects_none", days=14) in render_homework_subjects(nothing, lang)[0]
+
+    detail = SubjectHomeworkView("Иван", 1, "Алгебра", "2 четверть", date(2026, 11, 5), date(2026, 12, 28), TODAY,
+                                 [entry, entry])
+    [text] = render_subject_homework(detail, lang)
+    assert text.count("https://ex.org/a?b=1&amp;c=2") == 2 and "29.11" in text
+    empty = SubjectHomeworkView("Иван", 1, "Алгебра", None, TODAY, TODAY, TODAY, [])
+    assert t(lang, "subject_homework_none") in render_subject_homework(empty, lang)[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_assessments_teachers_holidays_recommendations_render(lang):
+    works = AssessmentsView("Иван", "2 четверть", date(2026, 11, 5), date(2026, 12, 28), TODAY, [
+        AssessmentItem(date(2026, 11, 20), None, "Русский язык", "Диктант", "test"),
+        AssessmentItem(TODAY, 2, "Алгебра", "Контрольная <№ 3>", "control"),
+        AssessmentItem(date(2026, 12, 10), 1, "Русский язык", "ВПР", "vpr"),
+    ])
+    [text] = render_assessments(works, lang)
+    lines = text.splitlines()
+    assert next(l for l in lines if "Диктант" in l).startswith("▫️")
+    today_line = next(l for l in lines if "Контрольная &lt;№ 3&gt;" in l)
+    assert today_line.startswith("📌") and t(lang, "work_today") in today_line and t(lang, "work_lesson", number=2) in today_line
+    assert t(lang, "work_kind_vpr") in text
+    assert t(lang, "works_none") in render_assessments(
+        AssessmentsView("Иван", None, TODAY, TODAY, TODAY, []), lang)[0]
+
+    teachers = TeachersView("Иван", "7А", ["Петрова Анна Викторовна"], [
+        SubjectTeachers("Алгебра", [TeacherLine("Кузнецова О. П.", None, True)]),
+        SubjectTeachers("Английский язык", [TeacherLine("Браун М. И.", "Англ. яз. гр. 2", False)]),
+        SubjectTeachers(None, [TeacherLine("Орлов <О>", None, False)]),
+    ])
+    [text] = render_teachers(teachers, lang)
+    first = text.splitlines()[2]
+    assert first == t(lang, "teachers_class_teacher", teacher="Петрова Анна Викторовна")
+    assert f"Кузнецова О. П. ({t(lang, 'teacher_individual')})" in text
+    assert "Англ. яз. гр. 2" in text and "Орлов &lt;О&gt;" in text and t(lang, "teachers_no_subject") in text
+    assert text.index("Алгебра") < text.index("Английский")
+    assert t(lang, "teachers_none") in render_teachers(TeachersView("Иван", "7А", [], []), lang)[0]
+
+    holidays = HolidaysView("Иван", TODAY, [HolidayItem("Осенние", date(2026, 11, 28), date(2026, 12, 3), False)],
+                            [HolidayItem("День здоровья", date(2026, 12, 5), date(2026, 12, 5), True)])
+    [text] = render_holidays(holidays, lang)
+    assert t(lang, "holiday_left", days=3) in text and t(lang, "holiday_in", days=5) in text
+    assert "05.12" in text and t(lang, "holiday_class_only") in text
+    [empty] = render_holidays(HolidaysView("Иван", TODAY, [], []), lang)
+    assert t(lang, "holidays_none_now") in empty and t(lang, "holidays_none_next") in empty
+
+    recs = RecommendationsView("Иван", [RecommendationItem(date(2026, 11, 25), "Алгебра", "Петрова", "Читать <вслух>"),
+                                        RecommendationItem(date(2026, 11, 20), None, None, "Режим дня")], total=30)
+    [text] = render_recommendations(recs, lang)
+    assert "<b>25.11.2026</b> · <b>Алгебра</b> · Петрова" in text and "Читать &lt;вслух&gt;" in text
+    assert t(lang, "recs_more", shown=2, total=30) in text
+    assert t(lang, "recs_none") in render_recommendations(RecommendationsView("Иван", [], 0), lang)[0]
+
+    pupil = PupilView(1, EVIL, "7А", "СОШ № 1", "Asia/Yekaterinburg", TODAY)
+    assert "&lt;b&gt;Иванов" in render_menu(pupil, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_big_diary_views_split_into_valid_chunks(lang):
+    long = ("Очень длинный текст " + EVIL + " ") * 300
+    entry = HomeworkEntry(TODAY, TODAY, long, [{"name": EVIL, "url": "https://ex.org/" + "x" * 200}] * 5)
+    views = [
+        render_subject_marks(SubjectMarksView(EVIL, 1, EVIL, EVIL, TODAY, TODAY, [
+            MarkDetail(TODAY, "5", 2, "control", long[:500], EVIL) for _ in range(100)], 5.0, 100), lang),
+        render_homework_subjects(HomeworkSubjectsView(EVIL, TODAY, TODAY, [
+            SubjectHomework(i, f"{EVIL} {i}", [entry] * 3) for i in range(10)]), lang),
+        render_subject_homework(SubjectHomeworkView(EVIL, 1, EVIL, EVIL, TODAY, TODAY, TODAY, [entry] * 20), lang),
+        render_assessments(AssessmentsView(EVIL, EVIL, TODAY, TODAY, TODAY, [
+            AssessmentItem(TODAY, 1, EVIL * 3, long[:300], "control") for _ in range(200)]), lang),
+        render_teachers(TeachersView(EVIL, EVIL, [EVIL] * 3, [
+            SubjectTeachers(f"{EVIL} {i}", [TeacherLine(EVIL * 2, EVIL, True)] * 10) for i in range(60)]), lang),
+        render_holidays(HolidaysView(EVIL, TODAY, [HolidayItem(long[:400], TODAY, TODAY, True)] * 50,
+                                     [HolidayItem(long[:400], TODAY, TODAY, False)] * 50), lang),
+        render_recommendations(RecommendationsView(EVIL, [
+            RecommendationItem(TODAY, EVIL, EVIL, long) for _ in range(20)], 99), lang),
+    ]
+    for chunks in views:
+        assert len(chunks) > 1
+        _check_chunks(chunks)
+        assert "<b>Иванов</b>" not in "".join(chunks) and "<script>" not in "".join(chunks)
