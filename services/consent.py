@@ -383,7 +383,7 @@ class Consent:
     # ---- a new consent text
 
     async def reask_outdated(self) -> int:
-        """Re-ask everyone whose consent was granted to an older text (the scheduled job).
+        """Re-ask everyone whose consent was granted to an older text version (the scheduled job).
 
         Their state becomes "outdated" — no consent for the current purpose: nothing is sent
         and nothing shown until they answer — their waiting messages are cancelled, and they
@@ -394,8 +394,8 @@ class Consent:
             async with self._sessions.begin() as s:
                 accounts = list(await s.scalars(
                     select(Account)
-                    .where(Account.consent_state == GRANTED,
-                           (Account.consent_version != CURRENT_VERSION) | Account.consent_version.is_(None))
+                    .where(Account.consent_state == GRANTED, Account.consent_version.is_not(None),
+                           Account.consent_version != CURRENT_VERSION)
                     .order_by(Account.id).limit(_REASK_BATCH).with_for_update(skip_locked=True)
                 ))
                 for account in accounts:

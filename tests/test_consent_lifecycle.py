@@ -103,13 +103,15 @@ async def test_a_new_text_version_reasks_and_pauses_delivery(db):
         current = await seed.add_account(s, consent="granted")
         refused = await seed.add_account(s, consent="refused")
         refused.consent_version = OLD_VERSION
+        unversioned = await seed.add_account(s, consent="granted")  # seeded state, no text version on record
+        unversioned.consent_version = None
         await enqueue(s, account_id=old.id, kind=MARK_NEW, payload={"student_id": 1}, dedupe_key="m-old")
     assert await consent.reask_outdated() == 1
     assert await consent.reask_outdated() == 0  # once per version
     async with db.sessions() as s:
         states = {a.id: a.consent_state for a in await s.scalars(select(Account))}
         rows = {(r.account_id, r.kind): r for r in await s.scalars(select(OutboxMessage))}
-    assert states == {old.id: "outdated", current.id: "granted", refused.id: "refused"}
+    assert states == {old.id: "outdated", current.id: "granted", refused.id: "refused", unversioned.id: "granted"}
     assert rows[(old.id, MARK_NEW)].status == "cancelled"  # consent does not cover the new purpose
     assert rows[(old.id, CONSENT_REASK)].payload == {"version": CURRENT_VERSION}
     assert (current.id, CONSENT_REASK) not in rows and (refused.id, CONSENT_REASK) not in rows
