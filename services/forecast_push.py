@@ -242,7 +242,8 @@ class ForecastPush:
             school = await s.scalar(select(School).where(
                 School.source == cls.source, School.external_id == cls.school_ref, School.deleted_at.is_(None)))
             await require_school_admin(s, self._settings, actor_tg, school.id if school else None)
-            assert school is not None  # require_school_admin lets only region admins pass without one
+            if school is None:  # a region admin, and the class's school is not (or no longer) known
+                raise NotFound(f"school of class {class_id}")
             today = now.astimezone(zone_of(school.timezone, self._settings.default_timezone)).date()
             span = resolve_periods(await live_periods(s, school.source, school.external_id), cls.grade,
                                    today).get("term")
