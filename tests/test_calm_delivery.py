@@ -354,3 +354,32 @@ async def test_own_quiet_hours_replace_the_default(db, quiet):
         assert len(rig.messages()) == 2
         rows = await sent_rows(rig.db)
         assert rows[-1].sent_at >= yekt(21, 8, 0)
+
+
+class PlainChannel:
+    """A channel without digests (like e-mail): records what it is asked to send."""
+
+    name = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict]] = []
+
+    async def send(self, recipient, kind: str, payload: dict) -> None:
+        self.sent.append((kind, payload))
+
+
+async def test_a_channel_without_digests_gets_one_message_per_row_still_held_at_night(db):
+    night = yekt(20, 22, 0)
+    async with rig_at(db, night) as rig:
+        channel = PlainChannel()
+        settings = seed.make_settings()
+        rig.dispatcher = Dispatcher(rig.db.sessions, channel, settings, clock=rig.clock.wall, sleep=rig.clock.sleep,
+                                    limiter=RateLimiter(100, 1, clock=rig.clock.mono, sleep=rig.clock.sleep))
+        for i in range(3):
+            rig.feed.upsert("mark", f"m-plain-{i}", dict(mark_data("5"), comment=f"№{i}"))
+        await rig.sync()
+        await rig.run_until(yekt(21, 6, 59))
+        assert channel.sent == []
+        await rig.run_until(yekt(21, 7, 30))
+        assert [kind for kind, _ in channel.sent] == ["mark_new"] * 3
+        assert sorted(p["comment"] for _, p in channel.sent) == ["№0", "№1", "№2"]

@@ -294,14 +294,15 @@ class Dispatcher:
         Returns the message to send now (the row alone, or a digest of several rows), or None
         when the row was held or cancelled; and how many rows were finished (cancelled)."""
         policy = await load_policy(session, account.id, self.settings)
-        others = [r for r in await outbox.pending_news(session, account_id=account.id, channel=self.channel.name)
-                  if r.id != claimed.id]
-        by_id = {r.id: r for r in others}
+        coalesce = self.digests and (self.coalesce_seconds > 0 or policy.digest_at is not None)
+        # Without coalescing each row is planned on its own, when it is claimed.
+        others = await outbox.pending_news(session, account_id=account.id, channel=self.channel.name) \
+            if coalesce else []
+        by_id = {r.id: r for r in others if r.id != claimed.id}
         by_id[claimed.id] = claimed
         pending = [_pending_row(r, claimed=r.id == claimed.id) for r in by_id.values()]
-        coalesce = self.digests and (self.coalesce_seconds > 0 or policy.digest_at is not None)
         decision = calm.plan(pending, now=now, policy=policy, grace=self.grace_seconds,
-                             window=self.coalesce_seconds, coalesce=coalesce)
+                             window=self.coalesce_seconds if coalesce else 0.0, coalesce=coalesce)
         finished = 0
         if decision.cancel:
             await outbox.finish(session, decision.cancel, status=outbox.CANCELLED, error="type turned off by the parent")

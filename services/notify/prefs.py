@@ -85,11 +85,15 @@ def _quiet_of(row: NotifyPrefs | None, settings: Any) -> tuple[QuietHours | None
 async def load_policy(session: AsyncSession, account_id: int, settings: Any) -> ParentPolicy:
     row = await session.get(NotifyPrefs, account_id)
     quiet, _default = _quiet_of(row, settings)
+    digest_at = row.digest_at if row is not None else None
+    # The zone matters only for clock times; without any, skip looking it up.
+    tz = (await account_zone(session, account_id, getattr(settings, "default_timezone", "UTC"))
+          if quiet is not None or digest_at is not None else ZoneInfo("UTC"))
     return ParentPolicy(
-        zone=await account_zone(session, account_id, getattr(settings, "default_timezone", "UTC")),
+        zone=tz,
         muted=frozenset(row.muted or ()) if row is not None else frozenset(),
         quiet=quiet,
-        digest_at=row.digest_at if row is not None else None,
+        digest_at=digest_at,
     )
 
 
