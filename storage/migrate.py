@@ -23,7 +23,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to `revision`; a no-op when it is already there."""
     async with engine.connect() as conn:
         await conn.run_sync(_upgrade, revision)

@@ -24,3 +24,14 @@ async def test_upgrade_is_idempotent(db):
     await upgrade(db.engine)
     async with db.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []
+
+
+def test_migrations_form_one_line():
+    """One head, no branches: operators upgrade along a single, ordered history."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert len(script.get_heads()) == 1
+    assert all(len(rev._all_down_revisions) <= 1 for rev in script.walk_revisions())

@@ -1,7 +1,7 @@
 """contacts: agreed delivery form, e-mail confirmation codes, paper extract queue
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-29 12:30:00
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
