@@ -8,8 +8,10 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.texts import t
 
-PUBLIC_COMMANDS = ("start", "grades", "homework", "schedule", "children", "code", "consent", "help",
-                   "forget")  # forget: consent lifecycle (issue 6)
+PUBLIC_COMMANDS = (
+    "grades", "schedule", "homework", "more", "forecast", "finals", "children", "settings",
+    "consent", "code", "help", "start", "forget",
+)
 
 
 def bot_commands(lang: str) -> list[BotCommand]:

@@ -52,8 +52,8 @@ def main_menu(lang: str) -> ReplyKeyboardMarkup:
         keyboard=[
             [KeyboardButton(text=t(lang, "btn_grades")), KeyboardButton(text=t(lang, "btn_schedule"))],
             [KeyboardButton(text=t(lang, "btn_homework")), KeyboardButton(text=t(lang, "btn_more"))],
-            [KeyboardButton(text=t(lang, "btn_children")), KeyboardButton(text=t(lang, "btn_consent")),
-             KeyboardButton(text=t(lang, "btn_help"))],
+            [KeyboardButton(text=t(lang, "btn_children")), KeyboardButton(text=t(lang, "btn_settings"))],
+            [KeyboardButton(text=t(lang, "btn_consent")), KeyboardButton(text=t(lang, "btn_help"))],
             [KeyboardButton(text=t(lang, "btn_share_phone"), request_contact=True)],
         ],
         resize_keyboard=True,

@@ -356,9 +356,19 @@ RU: dict[str, str] = {
     "help_parent": (
         "<b>Что умеет бот</b>\n"
         "/grades — оценки за текущий период\n"
+        "/schedule — расписание уроков, замены и переносы\n"
         "/homework — домашнее задание\n"
-        "/schedule — расписание уроков\n"
+        "/more — все разделы: контрольные, учителя, каникулы, рекомендации\n"
+        "/works — график контрольных работ\n"
+        "/teachers — учителя класса\n"
+        "/holidays — каникулы\n"
+        "/recommendations — рекомендации учителей\n"
+        "/forecast — прогноз итоговых оценок\n"
+        "/finals — итоговые оценки и экзамены\n"
         "/children — дети и выбор ребёнка\n"
+        "/settings — уведомления, тихие часы, язык\n"
+        "/forecast_push — рассылка прогнозов\n"
+        "/email — электронная почта и форма доставки\n"
         "/code КОД — привязать ребёнка по коду приглашения от школы\n"
         "/consent — согласие на обработку данных\n"
         "/help — эта справка\n\n"
@@ -368,7 +378,12 @@ RU: dict[str, str] = {
         "\n\n<b>Для администраторов</b>\n"
         "/pending — запросы на привязку\n"
         "/classes — ваши классы\n"
-        "/invite ID_КЛАССА — коды приглашения для класса"
+        "/invite ID_КЛАССА — коды приглашения для класса\n"
+        "/contacts ID_КЛАССА — контакты и формы доставки родителей\n"
+        "/contact_set — внести контакты по письменному заявлению\n"
+        "/paper ID_КЛАССА — бумажные выписки класса (PDF)\n"
+        "/paper_pupil ID_УЧЕНИКА — выписка одного ученика\n"
+        "/paper_queue — выписки с итоговыми оценками к печати"
     ),
     "help_region_admin": (
         "\n/schools — школы\n"
@@ -678,11 +693,6 @@ RU: dict[str, str] = {
     "fcn_more": "…и ещё предметов: {count} — /forecast",
     "fcn_footer": "<i>Прогноз — по текущим оценкам и правилу школы. Подробно: /forecast, рассылка: /forecast_push.</i>",
     "btn_fcn_open": "🔮 Открыть прогноз",
-    "help_results": (
-        "\n/forecast — прогноз итоговых оценок\n"
-        "/finals — итоговые оценки и результаты экзаменов\n"
-        "/forecast_push — рассылка прогнозов"
-    ),
     "help_results_admin": (
         "\n/forecast_rule [КОД_ШКОЛЫ] — правило прогноза школы\n"
         "/forecast_round ID_КЛАССА — разослать прогнозы родителям класса сейчас"
@@ -1075,9 +1085,19 @@ EN: dict[str, str] = {
     "help_parent": (
         "<b>What the bot can do</b>\n"
         "/grades — marks for the current period\n"
+        "/schedule — timetable, substitutions and rescheduled lessons\n"
         "/homework — homework\n"
-        "/schedule — timetable\n"
+        "/more — all sections: control works, teachers, holidays, recommendations\n"
+        "/works — calendar of control works\n"
+        "/teachers — the class's teachers\n"
+        "/holidays — school holidays\n"
+        "/recommendations — teachers' recommendations\n"
+        "/forecast — forecast of final grades\n"
+        "/finals — final grades and exams\n"
         "/children — children and choosing a child\n"
+        "/settings — notifications, quiet hours, language\n"
+        "/forecast_push — forecast messages\n"
+        "/email — e-mail and the delivery form\n"
         "/code CODE — link a child with the school's invite code\n"
         "/consent — consent to data processing\n"
         "/help — this help\n\n"
@@ -1087,7 +1107,12 @@ EN: dict[str, str] = {
         "\n\n<b>For admins</b>\n"
         "/pending — link requests\n"
         "/classes — your classes\n"
-        "/invite CLASS_ID — invite codes for a class"
+        "/invite CLASS_ID — invite codes for a class\n"
+        "/contacts CLASS_ID — parents' contacts and delivery forms\n"
+        "/contact_set — enter contacts from a written application\n"
+        "/paper CLASS_ID — paper extracts for a class (PDF)\n"
+        "/paper_pupil PUPIL_ID — one pupil's extract\n"
+        "/paper_queue — extracts with final grades to print"
     ),
     "help_region_admin": (
         "\n/schools — schools\n"
@@ -1391,11 +1416,6 @@ EN: dict[str, str] = {
     "fcn_more": "…and more subjects: {count} — /forecast",
     "fcn_footer": "<i>A forecast from the current marks and the school's rule. Details: /forecast, messages: /forecast_push.</i>",
     "btn_fcn_open": "🔮 Open the forecast",
-    "help_results": (
-        "\n/forecast — forecast of the final marks\n"
-        "/finals — final grades and exam results\n"
-        "/forecast_push — forecast messages"
-    ),
     "help_results_admin": (
         "\n/forecast_rule [SCHOOL_CODE] — the school's forecast rule\n"
         "/forecast_round CLASS_ID — send forecasts to a class's parents now"

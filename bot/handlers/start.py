@@ -134,6 +134,7 @@ async def help_text(services: Services, telegram_id: int, lang: str) -> str:
     if await services.admins.is_admin(telegram_id):
         text += t(lang, "help_admin") + t(lang, "help_privacy_admin")  # privacy commands: issue 6
         text += t(lang, "help_reports_admin")  # reports and the one-day rule: issue 5
+        text += t(lang, "help_results_admin")  # forecast rule and rounds: issue 5
         if await services.admins.is_region_admin_any(telegram_id):
             text += t(lang, "help_region_admin")
     return text
