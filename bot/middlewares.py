@@ -8,7 +8,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Chat, TelegramObject, User
 
-from bot.texts import lang_of
+from bot.texts import I18N, lang_of
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,11 @@ class AccountMiddleware(BaseMiddleware):
             language_code=user.language_code,
         )
         data["account"] = account
-        data["lang"] = lang_of(account.language)
-        return await handler(event, data)
+        data["lang"] = lang = lang_of(account.language)
+        # aiogram's I18n context: gettext/lazy texts in handlers and filters follow the account.
+        data["i18n"] = I18N
+        with I18N.context(), I18N.use_locale(lang):
+            return await handler(event, data)
 
 
 class ConsentGate(BaseMiddleware):
