@@ -33,9 +33,11 @@ async def test_without_bot_token_the_sandbox_starts_and_prints_its_url(tmp_path)
             # The bot answers a person of the page: the service runs behind the local Bot API.
             async with http.post(sandbox.url + "/sandbox/api/chats/1001/send", json={"text": "/start"}) as response:
                 assert response.status == 200
-            for _ in range(300):
-                async with http.get(sandbox.url + "/sandbox/api/state", params={"wait": "1"}) as response:
+            tag = ""
+            for _ in range(120):  # each poll waits up to 1 s for a change: about two minutes at most
+                async with http.get(sandbox.url + "/sandbox/api/state", params={"wait": "1", "since": tag}) as response:
                     state = await response.json()
+                tag = state["tag"]
                 if any(not m["out"] for m in state["chats"]["1001"]["messages"]):
                     break
             else:
