@@ -25,7 +25,9 @@ ADDRESS = "maria.ivanova@example.org"
 
 def smtp_settings(port: int, **kw):
     return seed.make_settings(smtp_host="127.0.0.1", smtp_port=port, smtp_from="Дневник <noreply@school.example>",
-                              smtp_starttls=False, smtp_timeout_seconds=5, **kw)
+                              smtp_starttls=False, smtp_timeout_seconds=5,
+                              notify_quiet_hours="off",  # the dispatcher below runs an hour ahead of the clock
+                              **kw)
 
 
 async def parent_with_email(db, *, forms: str = "telegram,email", language: str = "ru"):
@@ -192,6 +194,23 @@ async def test_channel_refuses_rows_of_a_parent_who_dropped_email():
     with pytest.raises(PermanentError):
         await channel.send(Recipient(1, 1), "mark_new", {"student_name": "Иван", "subject": "Алгебра", "value": "5"})
     assert sent == []
+
+
+def test_final_grades_and_exam_results_render_as_email():
+    base = {"student_id": 1, "student_name": "Иван", "subject": "Алгебра", "period_name": "2 четверть",
+            "kind": "period", "title": None, "value": "5", "status": "final", "deferred_until": None,
+            "set_at": None, "change": "new", "old_value": None}
+    final = render_email("final_grade", base, "ru")
+    assert final.subject.startswith("Итоговая оценка: Иван — Алгебра: 5")
+    assert "2 четверть" in final.text and "<b>5</b>" in final.html
+    exam = render_email("final_grade", dict(base, kind="exam", title="ОГЭ", value="4", period_name=None), "en")
+    assert exam.subject.startswith("Exam result") and "ОГЭ" in exam.text
+    deferred = render_email("final_grade", dict(base, value=None, status="deferred", deferred_until="2026-12-20"), "ru")
+    assert "перенесена до 20.12.2026" in deferred.text
+    changed = render_email("final_grade", dict(base, change="changed", old_value="4"), "ru")
+    assert "было 4, стало 5" in changed.text
+    gone = render_email("final_grade_deleted", base, "ru")
+    assert gone.subject.startswith("Итоговая оценка отменена") and "<s>5</s>" in gone.html
 
 
 def test_rendering_strips_header_injection_and_escapes_html():

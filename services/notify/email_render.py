@@ -18,7 +18,14 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from services.notify.channel import PermanentError
-from services.notify.kinds import LINK_DECISION, MARK_CHANGED, MARK_DELETED, MARK_NEW
+from services.notify.kinds import (
+    FINAL_GRADE,
+    FINAL_GRADE_DELETED,
+    LINK_DECISION,
+    MARK_CHANGED,
+    MARK_DELETED,
+    MARK_NEW,
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -81,7 +88,30 @@ MARK_KINDS: dict[str, dict[str, str]] = {
 NEWS_KINDS = frozenset({"lesson_changed", "homework_new", "recommendation_new", "assessment_new"})
 #: Kinds this module can render; fan-out writes e-mail rows only for these ("digest" is built
 #: by the dispatcher from stored rows and is rendered too).
-EMAIL_KINDS = frozenset({MARK_NEW, MARK_CHANGED, MARK_DELETED, LINK_DECISION}) | NEWS_KINDS
+RESULT_KINDS = frozenset({FINAL_GRADE, FINAL_GRADE_DELETED})
+EMAIL_KINDS = frozenset({MARK_NEW, MARK_CHANGED, MARK_DELETED, LINK_DECISION}) | NEWS_KINDS | RESULT_KINDS
+
+#: Final grades and exam results by e-mail (issue 5): a parent on e-mail only must get them too.
+RESULTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "final_grade": "Итоговая оценка",
+        "final_grade_exam": "Результат экзамена",
+        "final_grade_deleted": "Итоговая оценка отменена",
+        "deferred": "аттестация перенесена",
+        "deferred_until": "аттестация перенесена до {date}",
+        "period": "Период",
+        "exam": "Экзамен",
+    },
+    "en": {
+        "final_grade": "Final grade",
+        "final_grade_exam": "Exam result",
+        "final_grade_deleted": "Final grade withdrawn",
+        "deferred": "assessment deferred",
+        "deferred_until": "assessment deferred until {date}",
+        "period": "Period",
+        "exam": "Exam",
+    },
+}
 
 NEWS: dict[str, dict[str, str]] = {
     "ru": {
@@ -267,7 +297,37 @@ def _news_part(kind: str, payload: dict[str, Any], lang: str) -> _Part:
     return _Part(tx[kind], summary, lines, html_lines)
 
 
+def _result_part(kind: str, payload: dict[str, Any], lang: str) -> _Part:
+    """final_grade / final_grade_deleted (kinds.py formats)."""
+    tx = RESULTS[lang]
+    student, subject = clean(payload.get("student_name")), clean(payload.get("subject"))
+    head = f"{student} — {subject}"
+    value = clean(payload.get("value"), 16)
+    if kind == FINAL_GRADE_DELETED:
+        title, what, what_html = tx["final_grade_deleted"], value or "—", f"<s>{html.escape(value or '—')}</s>"
+    else:
+        title = tx["final_grade_exam"] if payload.get("kind") == "exam" else tx["final_grade"]
+        if payload.get("status") == "deferred":
+            until = payload.get("deferred_until")
+            what = tx["deferred_until"].format(date=_date(until, lang)) if until else tx["deferred"]
+            what_html = html.escape(what)
+        elif payload.get("old_value"):
+            old = clean(payload.get("old_value"), 16)
+            what = TEXTS[lang]["was_now"].format(old=old, new=value)
+            what_html = TEXTS[lang]["was_now"].format(old=html.escape(old), new=f"<b>{html.escape(value)}</b>")
+        else:
+            what, what_html = value, f"<b>{html.escape(value)}</b>"
+    lines, html_lines = [f"{head}: {what}"], [f"{html.escape(head)}: {what_html}"]
+    for label, raw in ((tx["exam"], payload.get("title")), (tx["period"], payload.get("period_name"))):
+        if raw:
+            for out, text in zip((lines, html_lines), _line(label, clean(raw, 200))):
+                out.append(text)
+    return _Part(title, f"{head}: {what}", lines, html_lines)
+
+
 def _part(kind: str, payload: dict[str, Any], lang: str) -> _Part:
+    if kind in RESULT_KINDS:
+        return _result_part(kind, payload, lang)
     if kind in (MARK_NEW, MARK_CHANGED, MARK_DELETED):
         return _mark_part(kind, payload, lang)
     if kind == LINK_DECISION:
