@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.accounts import load_account
@@ -29,6 +29,7 @@ from services.admins import admin_school_ids, audit
 from services.config import Settings
 from services.errors import NotAdmin, NotFound, ServiceError
 from services.notify.channel import DeliveryError
+from services.erasure import ErasureSubject, register_eraser
 from services.notify.email_render import build_message, can_render, render_code_email
 from storage.contacts import ContactProfile, EmailConfirmation
 from storage.models import Account, Guardian, Link, School, SchoolClass, Student, utcnow
@@ -668,3 +669,20 @@ class Contacts:
 
 def _matches(row: EmailConfirmation, account_id: int, code: str) -> bool:
     return hmac.compare_digest(row.code_hash, _hash_code(row.salt, account_id, code))
+
+
+async def erase_guardian_contacts(session: AsyncSession, subject: ErasureSubject) -> int:
+    """Eraser for a guardian's contact profile entered from a written application (a parent
+    without a bot account); account-keyed profiles go with the account itself."""
+    if subject.guardian_ref is None:
+        return 0
+    result = await session.execute(
+        delete(ContactProfile).where(
+            ContactProfile.guardian_source == subject.guardian_source,
+            ContactProfile.guardian_ref == subject.guardian_ref,
+        )
+    )
+    return result.rowcount or 0
+
+
+register_eraser("contact_profiles", erase_guardian_contacts)

@@ -260,3 +260,23 @@ async def test_application_entries_are_checked(db):
     async with db.sessions() as s:
         assert await s.scalar(select(ContactProfile)) is None
         assert await s.scalar(select(AuditEntry)) is None
+
+
+async def test_guardian_contact_profiles_are_erased_with_the_guardian(db):
+    from sqlalchemy import select
+
+    from services.contacts import erase_guardian_contacts
+    from services.erasure import ERASERS, ErasureSubject
+    from storage.contacts import ContactProfile
+
+    assert ERASERS["contact_profiles"] is erase_guardian_contacts
+    async with db.sessions.begin() as s:
+        for ref in ("g-1", "g-2"):
+            s.add(ContactProfile(guardian_source=seed.SOURCE, guardian_ref=ref, forms="paper,email",
+                                 email=f"{ref}@example.org"))
+    async with db.sessions.begin() as s:
+        erased = await erase_guardian_contacts(s, ErasureSubject(guardian_source=seed.SOURCE, guardian_ref="g-1"))
+        assert erased == 1
+        assert await erase_guardian_contacts(s, ErasureSubject(account_id=1)) == 0
+    async with db.sessions() as s:
+        assert [p.guardian_ref for p in await s.scalars(select(ContactProfile))] == ["g-2"]
