@@ -29,7 +29,7 @@ from aiohttp import web
 from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.admins import admin_school_ids, audit, region_admin_ids
+from services.admins import admin_school_ids, audit, region_admin_ids, single_school
 from services.config import Settings
 from services.errors import NotAdmin, NotFound
 from services.notify import outbox
@@ -585,7 +585,8 @@ class DeliveryMonitor:
                 ))
             audit(session, actor=actor_tg, action="delivery.report", target_type="school",
                   target_id=None if scope is None else ",".join(str(i) for i in sorted(scope))[:128],
-                  details={"days": days, "schools": len(schools)})
+                  details={"days": days, "schools": len(schools),
+                           "school_id": single_school(scope)})
         return DeliveryReport(now=now, since=since, thresholds=thresholds, schools=schools)
 
     async def metrics_text(self, now: datetime | None = None) -> str:

@@ -266,7 +266,8 @@ class ForecastPush:
                         dedupe_key=f"forecast-admin:{account_id}:{student.id}:{period_key(span)}:{stamp}")
                     written += 1 if row is not None else 0
             audit(s, actor=actor_tg, action="forecast.round", target_type="class", target_id=cls.id,
-                  details={"period": span.ref if span else None, "pupils": len(pupils), "messages": written})
+                  details={"period": span.ref if span else None, "pupils": len(pupils), "messages": written,
+                           "school_id": school.id})
             log.info("forecast round for class %s by %s: %d messages", cls.id, actor_tg, written)
             return RoundReport(class_id=cls.id, class_name=cls.name, period_name=span.name if span else None,
                                pupils=len(pupils), messages=written)

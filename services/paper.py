@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.admins import admin_school_ids, audit, require_school_admin
+from services.admins import admin_school_ids, audit, require_school_admin, single_school
 from services.config import Settings
 from services.contacts import paper_student_ids
 from services.diary import TERM_KINDS_BASIC, TERM_KINDS_SENIOR, weighted_average
@@ -472,7 +472,8 @@ class PaperExtracts:
             if queued:
                 await record_paper_produced(s, [(item, student) for item, student, _ in queued], now)
                 audit(s, actor=actor_tg, action="paper.queue_extract", target_type="paper_queue",
-                      target_id=None, details={"pupils": sorted(seen), "items": [q.id for q, _, _ in queued]})
+                      target_id=None, details={"pupils": sorted(seen), "items": [q.id for q, _, _ in queued],
+                                               "school_id": single_school(frozenset(school.id for _, _, school in queued))})
         return PaperDocument(pdf=render_extracts(extracts) if extracts else None,
                              filename=f"extracts-queue-{now:%Y%m%d-%H%M}.pdf",
                              student_ids=[e.student_id for e in extracts],
@@ -506,3 +507,4 @@ async def record_paper_produced(s: AsyncSession, items: list[tuple[PaperQueueIte
     for item, student in items:
         await record(s, student_id=student.id, final_grade_id=item.final_grade_id, seq=item.final_seq,
                      occurred_at=item.occurred_at, produced_at=now)
+
