@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.callbacks import ChildCb, ChildViewCb, ViewCb
@@ -20,17 +19,12 @@ from services.container import Services, build_services
 from storage.models import Link
 from tests import seed
 from tests.e2e import button_data, buttons, contains, has_button, text_of
+from tests.bot_harness import FastCloseSession, answer_of, grant, press, say
 
 TOKEN = "7000000001:TEST-token_flows"
 PARENT, OTHER, ADMIN, STRANGER, ENGLISH = 5101, 5102, 9102, 5103, 5104
 PHONE = "+79001234567"
 TIMEOUT = 10
-
-
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:  # skip the TLS grace sleep of the stock session
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @dataclass
@@ -80,7 +74,7 @@ async def world(db):
         api.add_user(STRANGER, "Пётр")
         api.add_user(ENGLISH, "John", language_code="en")
         api.add_user(seed.REGION_ADMIN_TG, "Регион")
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         try:
@@ -90,29 +84,6 @@ async def world(db):
                 await dp.stop_polling()
             await asyncio.wait_for(polling, timeout=10)
             await bot.session.close()
-
-
-async def say(api: LocalBotApi, user: int, text: str, predicate=None) -> dict:
-    since = len(api.bot_messages(user))
-    api.send_text(user, text)
-    return await api.wait_for_bot_message(user, predicate, timeout=TIMEOUT, since=since)
-
-
-async def press(api: LocalBotApi, user: int, message: dict, data: str, predicate=None, *, check=True) -> dict:
-    since = len(api.bot_messages(user))
-    api.press(user, message["message_id"], data, check=check)
-    return await api.wait_for_bot_message(user, predicate, timeout=TIMEOUT, since=since)
-
-
-async def answer_of(api: LocalBotApi, query: dict) -> dict:
-    return await api.wait_until(
-        lambda: next((a for a in api.callback_answers if a["callback_query_id"] == query["id"]), None),
-        timeout=TIMEOUT)
-
-
-async def grant(api: LocalBotApi, user: int) -> None:
-    consent = await say(api, user, "/start", has_button("cs:grant"))
-    await press(api, user, consent, button_data(consent, "cs:grant"), contains("согласие записано"))
 
 
 async def link_child(w: World, user: int, student_id: int) -> None:

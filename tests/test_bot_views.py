@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.callbacks import ChildListCb, ChildViewCb, DayCb, DiaryViewCb, MenuCb, SubjectCb, ViewCb
@@ -27,6 +26,7 @@ from services.diary import Diary
 from storage.models import Link
 from tests import seed
 from tests.e2e import button_data, buttons, contains, has_button, text_of
+from tests.bot_harness import FastCloseSession, answer_of, say
 
 TOKEN = "7000000001:TEST-token_views"
 PARENT, ENGLISH = 5201, 5202
@@ -34,12 +34,6 @@ TIMEOUT = 10
 NOW = datetime(2026, 11, 30, 19, 30, tzinfo=timezone.utc)
 MON, TUE, WED, THU = date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2), date(2026, 12, 3)
 ATTACHMENT = {"name": "лист.pdf", "url": "https://example.org/l.pdf?a=1&b=2"}
-
-
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:  # skip the TLS grace sleep of the stock session
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @dataclass
@@ -117,7 +111,7 @@ async def world(db):
     async with LocalBotApi() as api:
         api.add_user(PARENT, "Мария", username="maria")
         api.add_user(ENGLISH, "John", language_code="en")
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         try:
@@ -130,18 +124,6 @@ async def world(db):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-async def say(api: LocalBotApi, user: int, text: str, predicate=None) -> dict:
-    since = len(api.bot_messages(user))
-    api.send_text(user, text)
-    return await api.wait_for_bot_message(user, predicate, timeout=TIMEOUT, since=since)
-
-
-async def answer_of(api: LocalBotApi, query: dict) -> dict:
-    return await api.wait_until(
-        lambda: next((a for a in api.callback_answers if a["callback_query_id"] == query["id"]), None),
-        timeout=TIMEOUT)
 
 
 async def ready(w: World, user: int, *children: int) -> None:

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import func, select
 
@@ -31,6 +30,7 @@ from storage.models import Account, Link, OutboxMessage, Student
 from tests import seed
 from tests.e2e import text_of
 from tests.journal_data import CLASS, MATH, PUPIL, SCHOOL, mark_data, small_school
+from tests.bot_harness import FastCloseSession
 
 YEKT = ZoneInfo("Asia/Yekaterinburg")
 SOURCE = "demo"  # seed.make_settings() names the journal "demo"
@@ -58,12 +58,6 @@ class Clock:
         target = self.offset + seconds
         await asyncio.sleep(0)
         self.offset = max(self.offset, target)
-
-
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @dataclass
@@ -130,7 +124,7 @@ async def rig_at(db, start: datetime, **settings_overrides):
     await apply(db.sessions, SOURCE, Page(first["changes"], first["next_cursor"], False))
     settings = seed.make_settings(**settings_overrides)
     async with LocalBotApi() as api:
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         limiter = RateLimiter(settings.send_rate_per_second, settings.send_rate_per_chat_seconds,
                               clock=clock.mono, sleep=clock.sleep)
         dispatcher = Dispatcher(db.sessions, TelegramChannel(bot), settings, limiter=limiter, clock=clock.wall,

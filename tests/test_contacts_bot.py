@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -25,16 +24,11 @@ from storage.models import AuditEntry
 from tests import seed
 from tests.e2e import button_data, contains, has_button, text_of
 from tests.smtp_sink import SmtpSink, parts
+from tests.bot_harness import FastCloseSession, grant, say
 
 TOKEN = "7000000001:TEST-token_contacts"
 PARENT, ADMIN = 6101, 9201
 TIMEOUT = 10
-
-
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @dataclass
@@ -66,7 +60,7 @@ async def world(db):
         async with LocalBotApi() as api:
             api.add_user(PARENT, "Мария", username="maria")
             api.add_user(ADMIN, "Завуч")
-            bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+            bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
             dp = create_dispatcher(services)
             polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
             try:
@@ -76,19 +70,6 @@ async def world(db):
                     await dp.stop_polling()
                 await asyncio.wait_for(polling, timeout=10)
                 await bot.session.close()
-
-
-async def say(api: LocalBotApi, user: int, text: str, predicate=None) -> dict:
-    since = len(api.bot_messages(user))
-    api.send_text(user, text)
-    return await api.wait_for_bot_message(user, predicate, timeout=TIMEOUT, since=since)
-
-
-async def grant(api: LocalBotApi, user: int) -> None:
-    consent = await say(api, user, "/start", has_button("cs:grant"))
-    since = len(api.bot_messages(user))
-    api.press(user, consent["message_id"], button_data(consent, "cs:grant"))
-    await api.wait_for_bot_message(user, contains("согласие записано"), timeout=TIMEOUT, since=since)
 
 
 def code_in(message) -> str:

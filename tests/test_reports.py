@@ -11,7 +11,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -26,6 +25,7 @@ from services.reports.service import UnknownPeriod
 from storage.models import AuditEntry
 from tests import seed
 from tests.e2e import button_data, contains, has_button, text_of
+from tests.bot_harness import FastCloseSession, say
 
 NOW = datetime(2026, 12, 20, 7, 0, tzinfo=timezone.utc)  # in the 2nd quarter
 ADMIN, FOREIGN_ADMIN, STRANGER = 9_400_001, 9_400_002, 5_400_003
@@ -249,19 +249,13 @@ async def test_scope_and_audit(world: World, db):
 # --------------------------------------------------------------------------- the bot
 
 
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-
-
 @pytest.fixture
 async def api(world: World):
     async with LocalBotApi() as api:
         for uid, name in ((ADMIN, "Завуч"), (FOREIGN_ADMIN, "Чужой"), (STRANGER, "Пётр"),
                           (seed.REGION_ADMIN_TG, "Регион")):
             api.add_user(uid, name)
-        bot = Bot("7000000001:TEST-reports", session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot("7000000001:TEST-reports", session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(world.services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         try:
@@ -271,12 +265,6 @@ async def api(world: World):
                 await dp.stop_polling()
             await asyncio.wait_for(polling, timeout=10)
             await bot.session.close()
-
-
-async def say(api: LocalBotApi, user: int, text: str, predicate=None) -> dict:
-    since = len(api.bot_messages(user))
-    api.send_text(user, text)
-    return await api.wait_for_bot_message(user, predicate, timeout=10, since=since)
 
 
 def is_document(message: dict) -> bool:

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import select
 
@@ -21,16 +20,11 @@ from services.container import Services, build_services
 from storage.models import AuditEntry, Link, OutboxMessage
 from tests import seed
 from tests.e2e import button_data, buttons, contains, has_button, text_of
+from tests.bot_harness import FastCloseSession, answer_of, grant, say
 
 TOKEN = "7000000001:TEST-token_results"
 PARENT, STRANGER, ADMIN, ENGLISH, OTHER_ADMIN = 5201, 5202, 9202, 5204, 9203
 TIMEOUT = 10
-
-
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @dataclass
@@ -86,7 +80,7 @@ async def world(db):
         api.add_user(ADMIN, "Завуч")
         api.add_user(OTHER_ADMIN, "Завуч 2")
         api.add_user(ENGLISH, "John", language_code="en")
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         try:
@@ -96,25 +90,6 @@ async def world(db):
                 await dp.stop_polling()
             await asyncio.wait_for(polling, timeout=10)
             await bot.session.close()
-
-
-async def say(api: LocalBotApi, user: int, text: str, predicate=None) -> dict:
-    since = len(api.bot_messages(user))
-    api.send_text(user, text)
-    return await api.wait_for_bot_message(user, predicate, timeout=TIMEOUT, since=since)
-
-
-async def answer_of(api: LocalBotApi, query: dict) -> dict:
-    return await api.wait_until(
-        lambda: next((a for a in api.callback_answers if a["callback_query_id"] == query["id"]), None),
-        timeout=TIMEOUT)
-
-
-async def grant(api: LocalBotApi, user: int) -> None:
-    consent = await say(api, user, "/start", has_button("cs:grant"))
-    since = len(api.bot_messages(user))
-    api.press(user, consent["message_id"], button_data(consent, "cs:grant"))
-    await api.wait_for_bot_message(user, timeout=TIMEOUT, since=since)
 
 
 async def link(w: World, user: int, *student_ids: int) -> None:

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import select
 
@@ -21,16 +20,11 @@ from storage.models import Account
 from storage.notify_prefs import NotifyPrefs
 from tests import seed
 from tests.e2e import button_data, buttons, contains, text_of
+from tests.bot_harness import FastCloseSession, say
 
 TOKEN = "7000000001:TEST-token_settings"
 PARENT, ENGLISH = 5401, 5402
 TIMEOUT = 10
-
-
-class _FastCloseSession(AiohttpSession):
-    async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
 
 
 @dataclass
@@ -53,7 +47,7 @@ async def world(db):
     async with LocalBotApi() as api:
         api.add_user(PARENT, "Мария")
         api.add_user(ENGLISH, "John", language_code="en")
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         try:
@@ -63,12 +57,6 @@ async def world(db):
                 await dp.stop_polling()
             await asyncio.wait_for(polling, timeout=10)
             await bot.session.close()
-
-
-async def say(api: LocalBotApi, user: int, text: str, predicate=None) -> dict:
-    since = len(api.bot_messages(user))
-    api.send_text(user, text)
-    return await api.wait_for_bot_message(user, predicate, timeout=TIMEOUT, since=since)
 
 
 async def press_in_place(api: LocalBotApi, user: int, message: dict, prefix: str, expect) -> None:
