@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.access import require_linked_student
 from services.config import Settings
 from services.errors import NotLinked
+from services.timezones import as_utc, zone_of
 from storage.models import (
     Assessment,
     Assignment,
@@ -315,22 +315,6 @@ def weighted_average(marks: list[tuple[str, float]]) -> tuple[float | None, int]
     return round(total / weights, 2), n
 
 
-def _as_utc(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
-
-
-def _zone(name: str | None, default: str) -> ZoneInfo:
-    for candidate in (name, default, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
 def week_of(day: date) -> list[date]:
     """Monday..Sunday of the week that contains `day`."""
     monday = day - timedelta(days=day.weekday())
@@ -404,10 +388,10 @@ class Diary:
             SchoolClass.deleted_at.is_(None)))
         school = await s.scalar(select(School).where(
             School.source == student.source, School.external_id == student.school_ref, School.deleted_at.is_(None)))
-        tz = _zone(school.timezone if school else None, self._settings.default_timezone)
+        tz = zone_of(school.timezone if school else None, self._settings.default_timezone)
         if now is None and self._clock is not None:
             now = self._clock()
-        today = _as_utc(now).astimezone(tz).date()
+        today = as_utc(now).astimezone(tz).date()
         return _Ctx(student=student, cls=cls, school=school, today=today, timezone=tz.key)
 
     async def _rows(self, s: AsyncSession, model: Any, source: str, refs: set[str]) -> dict[str, Any]:

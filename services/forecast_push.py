@@ -36,15 +36,14 @@ from services.results import (
     DEFAULT_FREQUENCY,
     PeriodSpan,
     SubjectForecastView,
-    as_utc,
     days_left,
     forecasts_for,
     live_periods,
     resolve_periods,
     rule_for_school,
     subject_payload,
-    zone_of,
 )
+from services.timezones import as_utc, zone_of
 from services.sync.audience import first_name
 from storage.models import Account, Link, OutboxMessage, School, SchoolClass, Student
 from storage.results import ForecastPref

@@ -17,7 +17,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -27,6 +26,7 @@ from services.config import Settings
 from services.contacts import paper_student_ids
 from services.diary import TERM_KINDS_BASIC, TERM_KINDS_SENIOR, weighted_average
 from services.errors import NotAdmin, NotFound
+from services.timezones import zone_of
 from storage.contacts import PaperQueueItem
 from storage.models import (
     Assignment,
@@ -96,16 +96,6 @@ class PaperDocument:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _zone(name: str | None, default: str) -> ZoneInfo:
-    for candidate in (name, default, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
 
 
 def _fmt_avg(value: float | None) -> str:
@@ -329,7 +319,7 @@ class PaperExtracts:
         self._settings = settings
 
     def _today(self, school: School | None, now: datetime | None) -> date:
-        tz = _zone(school.timezone if school else None, self._settings.default_timezone)
+        tz = zone_of(school.timezone if school else None, self._settings.default_timezone)
         return (now or utcnow()).astimezone(tz).date()
 
     async def _class(self, s: AsyncSession, actor_tg: int, class_id: int) -> tuple[SchoolClass, School]:

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,6 +29,7 @@ from services.forecast import (
     apply_rule_args,
     forecast_subject,
 )
+from services.timezones import as_utc, zone_of
 from storage.models import (
     Curriculum,
     FinalGrade,
@@ -141,22 +141,6 @@ class RuleView:
 
 
 # --------------------------------------------------------------------------- pure helpers
-
-
-def zone_of(name: str | None, default: str) -> ZoneInfo:
-    for candidate in (name, default, "UTC"):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
-def as_utc(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(timezone.utc)
-    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
 
 
 def _pick(periods: Sequence[Any], today: date) -> Any | None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.notify import outbox
 from services.notify.calm import ParentPolicy, QuietHours
 from services.notify.kinds import PREF_TYPE_ORDER
+from services.timezones import zone_of
 from storage.models import Account, Link, School, Student, utcnow
 from storage.notify_prefs import NotifyPrefs
 
@@ -41,16 +42,6 @@ class NotifySettingsView:
     timezone: str
 
 
-def zone(name: str | None, default: str) -> ZoneInfo:
-    for candidate in (name, default):
-        if candidate:
-            try:
-                return ZoneInfo(candidate)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
-    return ZoneInfo("UTC")
-
-
 async def account_zone(session: AsyncSession, account_id: int, default: str) -> ZoneInfo:
     """The time zone of the school of the account's active child (else first linked child)."""
     account = await session.get(Account, account_id)
@@ -64,10 +55,10 @@ async def account_zone(session: AsyncSession, account_id: int, default: str) -> 
         )
     ).all()
     if not rows:
-        return zone(None, default)
+        return zone_of(None, default)
     active = account.active_student_id if account is not None else None
     chosen = next((tz for student_id, tz in rows if student_id == active), rows[0][1])
-    return zone(chosen, default)
+    return zone_of(chosen, default)
 
 
 def default_quiet(settings: Any) -> QuietHours | None:
