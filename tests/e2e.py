@@ -6,8 +6,11 @@ import asyncio
 import contextlib
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.sandbox.telegram_server import LocalBotApi
 from services.config import Settings
+from storage.models import SyncState
 
 BOT_TOKEN = "7000000001:TEST-TOKEN"
 JOURNAL_TOKEN = "journal-secret"
@@ -69,3 +72,14 @@ def text_of(message: dict[str, Any]) -> str:
 
 def contains(*parts: str):
     return lambda m: all(p in text_of(m) for p in parts)
+
+
+async def wait_first_sync(db, timeout: float = 15.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with db.sessions() as s:
+            if await s.scalar(select(SyncState.bootstrapped_at)):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the first full sync did not finish")

@@ -24,7 +24,7 @@ from services.errors import NotAdmin
 from storage.models import AuditEntry
 from tests import seed
 from tests.e2e import button_data, contains, has_button, text_of
-from tests.test_bot_flows import TIMEOUT, _FastCloseSession, answer_of, say
+from tests.bot_harness import TIMEOUT, FastCloseSession, answer_of, say
 
 TOKEN = "7000000001:TEST-token_audit"
 HEAD, OTHER_HEAD, PARENT, STRANGER = 9401, 9402, 5401, 5402
@@ -60,7 +60,7 @@ async def world(db):
         for uid, name in ((HEAD, "Завуч"), (OTHER_HEAD, "Директор"), (PARENT, "Алла"), (STRANGER, "Гость"),
                           (seed.REGION_ADMIN_TG, "Регион")):
             api.add_user(uid, name, username=f"user{uid}")
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         try:

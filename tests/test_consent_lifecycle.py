@@ -36,7 +36,7 @@ from storage.models import Account, AuditEntry, ConsentRecord, OutboxMessage
 from storage.privacy import ConsentText
 from tests import seed
 from tests.e2e import button_data, contains, has_button, text_of
-from tests.test_bot_flows import TIMEOUT, _FastCloseSession, answer_of, press, say
+from tests.bot_harness import TIMEOUT, FastCloseSession, answer_of, press, say
 
 TOKEN = "7000000001:TEST-token_consent"
 PARENT, OUTDATED_PARENT, STRANGER = 5301, 5302, 5303
@@ -184,7 +184,7 @@ async def bots(db):
         for uid, name in ((PARENT, "Светлана"), (OUTDATED_PARENT, "Ольга"), (STRANGER, "Пётр"),
                           (ADMIN, "Завуч"), (OTHER_ADMIN, "Директор"), (seed.REGION_ADMIN_TG, "Регион")):
             api.add_user(uid, name)
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         outbox = Dispatcher(db.sessions, TelegramChannel(bot), settings)

@@ -48,7 +48,7 @@ from storage.privacy import DestructionRecord, ScheduledErasure
 from tests import seed
 from tests.e2e import button_data, buttons, contains, has_button, text_of
 from tests.journal_data import PHONE, mark_data, small_school
-from tests.test_bot_flows import TIMEOUT, _FastCloseSession, answer_of, press, say
+from tests.bot_harness import TIMEOUT, FastCloseSession, answer_of, press, say
 
 TOKEN = "7000000001:TEST-token_erasure"
 JOURNAL_TOKEN = "journal-erasure"
@@ -112,7 +112,7 @@ async def world(db):
         api.add_user(SECOND, SECOND_NAME, username=SECOND_USERNAME)
         api.add_user(ADMIN, "Завуч")
         api.add_user(seed.REGION_ADMIN_TG, "Регион")
-        bot = Bot(TOKEN, session=_FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
+        bot = Bot(TOKEN, session=FastCloseSession(api=TelegramAPIServer.from_base(api.base_url)))
         dp = create_dispatcher(services)
         polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
         outbox = Dispatcher(db.sessions, TelegramChannel(bot), settings, clock=clock)

@@ -12,9 +12,17 @@ from bot.sandbox.telegram_server import LocalBotApi
 from services.demo.feed import ChangeFeed
 from services.demo.server import JournalServer
 from storage.models import Account, Link, OutboxMessage, Student
-from tests.e2e import JOURNAL_TOKEN, button_data, contains, has_button, make_settings, running_service, text_of
+from tests.e2e import (
+    JOURNAL_TOKEN,
+    button_data,
+    contains,
+    has_button,
+    make_settings,
+    running_service,
+    text_of,
+    wait_first_sync,
+)
 from tests.journal_data import MATH, PUPIL, SCHOOL, small_school
-from tests.test_story_e2e import wait_first_sync
 
 PARENT, OTHER = 5301, 5302
 

@@ -9,21 +9,19 @@ from bot.sandbox.telegram_server import LocalBotApi
 from services.demo.feed import ChangeFeed
 from services.demo.server import JournalServer
 from storage.models import SyncState
-from tests.e2e import JOURNAL_TOKEN, button_data, contains, has_button, make_settings, running_service, text_of
+from tests.e2e import (
+    JOURNAL_TOKEN,
+    button_data,
+    contains,
+    has_button,
+    make_settings,
+    running_service,
+    text_of,
+    wait_first_sync,
+)
 from tests.journal_data import PHONE, mark_data, small_school
 
 PARENT, SCHOOL_ADMIN, REGION_ADMIN = 5001, 9002, 9001
-
-
-async def wait_first_sync(db, timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        async with db.sessions() as s:
-            if await s.scalar(select(SyncState.bootstrapped_at)):
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the first full sync did not finish")
 
 
 async def test_parent_story_from_start_to_pushed_mark(db):
