@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-from datetime import date
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -32,9 +31,19 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 
-from bot.callbacks import LinkDecisionCb
-from bot.callbacks import ForecastCb  # term results (issue 5)
-from bot.render_results import forecast_open_label, render_final_grade_notice, render_forecast_notice  # issue 5
+from bot.callbacks import (
+    ForecastCb,  # term results (issue 5)
+    LinkDecisionCb,
+)
+from bot.privacy_render import render_privacy_notice
+from bot.render_reports import render_delivery_alarm
+from bot.render_results import (  # issue 5
+    forecast_open_label,
+    render_final_grade_notice,
+    render_forecast_notice,
+)
+from bot.texts import TEXTS as CATALOGS
+from bot.texts import Html, t
 from services.notify.channel import (
     DeliveryError,
     PermanentError,
@@ -43,10 +52,14 @@ from services.notify.channel import (
     RetryAfter,
     TransientError,
 )
-from bot.texts import Html, t
 from services.notify.kinds import (
     ASSESSMENT_NEW,
+    DELIVERY_ALARM,
     DIGEST,
+    FINAL_GRADE,
+    FINAL_GRADE_DELETED,
+    FORECAST,
+    FORECAST_RISK,
     HOMEWORK_NEW,
     LESSON_CHANGED,
     LINK_DECISION,
@@ -54,74 +67,25 @@ from services.notify.kinds import (
     MARK_CHANGED,
     MARK_DELETED,
     MARK_NEW,
+    PRIVACY_KINDS,
     RECOMMENDATION_NEW,
 )
+from services.notify.wording import format_date, format_weight
 
 MESSAGE_LIMIT = 4096
 
 #: 400 descriptions that mean the chat itself is unreachable (not a fault of this message).
 GONE_BAD_REQUESTS = ("chat not found", "peer_id_invalid", "user not found")
 
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
+#: The texts of notifications ("notify_*") and the names of mark kinds ("mark_kind_*", the
+#: same names the views use) come from the gettext catalogs (bot/locales).
 TEXTS: dict[str, dict[str, str]] = {
-    "ru": {
-        "mark_new": "🆕 Новая оценка",
-        "mark_changed": "✏️ Оценка изменена",
-        "mark_deleted": "🗑 Оценка удалена",
-        "was_now": "было {old}, стало <b>{new}</b>",
-        "weight": "вес {weight}",
-        "link_request": "🔔 Заявка на доступ к дневнику",
-        "parent": "Родитель: {name}",
-        "student": "Ученик: {name}",
-        "school": "Школа: {name}",
-        "method": "Способ: {method}",
-        "method_phone": "по номеру телефона",
-        "method_code": "по коду приглашения",
-        "no_name": "без имени",
-        "approve": "✅ Подтвердить",
-        "reject": "❌ Отклонить",
-        "approved": (
-            "✅ Школа подтвердила доступ: {student}\n"
-            "Теперь можно смотреть оценки командой /grades, а о новых оценках я напишу сам."
-        ),
-        "rejected": (
-            "❌ Школа не подтвердила доступ: {student}\n"
-            "Если это ошибка, обратитесь к классному руководителю или в администрацию школы."
-        ),
-    },
-    "en": {
-        "mark_new": "🆕 New mark",
-        "mark_changed": "✏️ Mark changed",
-        "mark_deleted": "🗑 Mark deleted",
-        "was_now": "was {old}, now <b>{new}</b>",
-        "weight": "weight {weight}",
-        "link_request": "🔔 Request for diary access",
-        "parent": "Parent: {name}",
-        "student": "Pupil: {name}",
-        "school": "School: {name}",
-        "method": "Method: {method}",
-        "method_phone": "by phone number",
-        "method_code": "by invitation code",
-        "no_name": "no name",
-        "approve": "✅ Approve",
-        "reject": "❌ Reject",
-        "approved": (
-            "✅ The school approved your access: {student}\n"
-            "You can now use /grades to see the marks; I will tell you about new marks myself."
-        ),
-        "rejected": (
-            "❌ The school did not approve your access: {student}\n"
-            "If this is a mistake, please contact the class teacher or the school office."
-        ),
-    },
+    lang: {key.removeprefix("notify_"): text for key, text in table.items() if key.startswith("notify_")}
+    for lang, table in CATALOGS.items()
 }
-
 MARK_KINDS: dict[str, dict[str, str]] = {
-    "ru": {"answer": "ответ на уроке", "test": "тест", "control": "контрольная",
-           "homework": "домашняя работа", "other": "другое"},
-    "en": {"answer": "answer in class", "test": "test", "control": "control work",
-           "homework": "homework", "other": "other"},
+    lang: {key.removeprefix("mark_kind_"): text for key, text in table.items() if key.startswith("mark_kind_")}
+    for lang, table in CATALOGS.items()
 }
 
 
@@ -146,20 +110,11 @@ def _esc(value: Any, limit: int = 200) -> str:
 
 
 def _date(value: Any, lang: str) -> str:
-    try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return _esc(value, 32)
-    if lang == "en":
-        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    return day.strftime("%d.%m.%Y")
+    return format_date(value, lang) or _esc(value, 32)
 
 
 def _weight(value: Any, lang: str) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = f"{float(value):g}"
-        return text.replace(".", ",") if lang == "ru" else text
-    return _esc(value, 16)
+    return format_weight(value, lang) or _esc(value, 16)
 
 
 def _details(payload: dict[str, Any], lang: str) -> str:
@@ -442,17 +397,11 @@ def _render_digest(payload: dict[str, Any], lang: str) -> Rendered:
 # Final grades, exam results and forecasts. The texts are in bot/texts.py (block "term
 # results"), the line formats in bot/render_results.py, shared with the /forecast view.
 
-from services.notify.kinds import FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FORECAST_RISK  # noqa: E402
 
 RESULT_NOTICE_KINDS = frozenset({FINAL_GRADE, FINAL_GRADE_DELETED, FORECAST, FORECAST_RISK})
 
 # one-day rule (issue 5): the admins' alarm about results undelivered too long
-from bot.render_reports import render_delivery_alarm  # noqa: E402
-from services.notify.kinds import DELIVERY_ALARM  # noqa: E402
-
 # consent lifecycle and erasure (issue 6): re-ask after a new consent text, erasure notices
-from bot.privacy_render import render_privacy_notice  # noqa: E402
-from services.notify.kinds import PRIVACY_KINDS  # noqa: E402
 
 
 def _render_result(kind: str, payload: dict[str, Any], lang: str) -> Rendered:

@@ -65,7 +65,7 @@ def test_mark_changed_and_deleted():
 
 
 def test_ru_kind_names_and_ru_decimal_weight():
-    names = {"answer": "ответ на уроке", "test": "тест", "control": "контрольная",
+    names = {"answer": "ответ на уроке", "test": "проверочная", "control": "контрольная",
              "homework": "домашняя работа", "other": "другое"}
     for kind, name in names.items():
         assert f"({name}, вес 1,5)" in render_notification(MARK_NEW, {**MARK, "kind": kind, "weight": 1.5}, "ru").text

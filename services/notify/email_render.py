@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from datetime import date
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
@@ -26,10 +25,9 @@ from services.notify.kinds import (
     MARK_DELETED,
     MARK_NEW,
 )
+from services.notify.wording import format_date, format_weight
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
 TEXTS: dict[str, dict[str, str]] = {
     "ru": {
         "mark_new": "Новая оценка",
@@ -78,9 +76,9 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 MARK_KINDS: dict[str, dict[str, str]] = {
-    "ru": {"answer": "ответ на уроке", "test": "тест", "control": "контрольная",
+    "ru": {"answer": "ответ на уроке", "test": "проверочная", "control": "контрольная",
            "homework": "домашняя работа", "other": "другое"},
-    "en": {"answer": "answer in class", "test": "test", "control": "control work",
+    "en": {"answer": "answer in class", "test": "quiz", "control": "control work",
            "homework": "homework", "other": "other"},
 }
 
@@ -158,20 +156,11 @@ def clean(value: Any, limit: int = 200) -> str:
 
 
 def _date(value: Any, lang: str) -> str:
-    try:
-        day = value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return clean(value, 32)
-    if lang == "en":
-        return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    return day.strftime("%d.%m.%Y")
+    return format_date(value, lang) or clean(value, 32)
 
 
 def _weight(value: Any, lang: str) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        text = f"{float(value):g}"
-        return text.replace(".", ",") if lang == "ru" else text
-    return clean(value, 16)
+    return format_weight(value, lang) or clean(value, 16)
 
 
 def _details(payload: dict[str, Any], lang: str) -> str:
