@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import admin, diary, errors, fallback, linking, start
-from bot.handlers import results  # term results (issue 5)
-from bot.handlers import contacts  # contacts, e-mail, paper (issue 6)
-from bot.handlers import settings  # notification settings (issue 4)
-from bot.handlers import reports  # admin reports and the one-day rule (issue 5)
-from bot.handlers import privacy  # consent lifecycle, erasure, audit (issue 6)
+from bot.handlers import (
+    admin,
+    contacts,  # contacts, e-mail, paper (issue 6)
+    diary,
+    errors,
+    fallback,
+    linking,
+    privacy,  # consent lifecycle, erasure, audit (issue 6)
+    reports,  # admin reports and the one-day rule (issue 5)
+    results,  # term results (issue 5)
+    settings,  # notification settings (issue 4)
+    start,
+)
 
 
 def build_router() -> Router:

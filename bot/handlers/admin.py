@@ -14,7 +14,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import LinkDecisionCb
-from bot.handlers.common import edit_chunks, send, send_chunks
+from bot.handlers.common import edit_chunks, require_admin, send, send_chunks
 from bot.keyboards import link_decision_keyboard
 from bot.render import (
     render_classes,
@@ -37,14 +37,6 @@ PENDING_PAGE = 10
 INVITE_TTL_DAYS = 30
 
 
-async def _require_admin(message: Message, bot: Bot, services: Services, lang: str) -> bool:
-    assert message.from_user is not None
-    if await services.admins.is_admin(message.from_user.id):
-        return True
-    await send(bot, message.chat.id, t(lang, "admin_only"))
-    return False
-
-
 async def _require_region_admin(message: Message, bot: Bot, services: Services, lang: str) -> bool:
     assert message.from_user is not None
     tg = message.from_user.id
@@ -56,7 +48,7 @@ async def _require_region_admin(message: Message, bot: Bot, services: Services, 
 
 
 async def on_pending(message: Message, bot: Bot, account: AccountView, services: Services, lang: str) -> None:
-    if not await _require_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     items = await services.linking.pending_for(account.telegram_id)
     if not items:
@@ -89,7 +81,7 @@ async def on_link_decision(query: CallbackQuery, callback_data: LinkDecisionCb, 
 
 
 async def on_classes(message: Message, bot: Bot, account: AccountView, services: Services, lang: str) -> None:
-    if not await _require_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     classes = await services.admins.list_classes(account.telegram_id)
     await send_chunks(bot, message.chat.id, render_classes(classes, lang))
@@ -97,7 +89,7 @@ async def on_classes(message: Message, bot: Bot, account: AccountView, services:
 
 async def on_invite(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                     services: Services, lang: str) -> None:
-    if not await _require_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     arg = (command.args or "").strip()
     if not arg.isdigit():

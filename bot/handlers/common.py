@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from aiogram import Bot
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 
 from bot.keyboards import consent_keyboard, main_menu
 from bot.render import render_consent
 from bot.texts import t
 from services.consent_text import CURRENT_VERSION, consent_text
+from services.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -78,3 +84,17 @@ async def send_consent_prompt(bot: Bot, chat_id: int, lang: str, *, intro_key: s
 
 async def send_menu(bot: Bot, chat_id: int, lang: str, text: str | None = None) -> None:
     await send(bot, chat_id, text or t(lang, "menu"), main_menu(lang))
+
+
+async def ensure_admin(bot: Bot, chat_id: int, telegram_id: int, services: Services, lang: str) -> bool:
+    """True for an admin; anyone else is told the command is for admins only."""
+    if await services.admins.is_admin(telegram_id):
+        return True
+    await send(bot, chat_id, t(lang, "admin_only"))
+    return False
+
+
+async def require_admin(message: Message, bot: Bot, services: Services, lang: str) -> bool:
+    """`ensure_admin` for the sender of a command."""
+    assert message.from_user is not None
+    return await ensure_admin(bot, message.chat.id, message.from_user.id, services, lang)

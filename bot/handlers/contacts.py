@@ -15,10 +15,22 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.callbacks import EmailFormCb
-from bot.handlers.common import edit_markup, send, send_chunks, send_consent_prompt
+from bot.handlers.common import (
+    edit_markup,
+    require_admin,
+    send,
+    send_chunks,
+    send_consent_prompt,
+)
 from bot.middlewares import ConsentGate
 from bot.render import split_message
 from bot.texts import t
@@ -196,14 +208,6 @@ async def on_form_button(query: CallbackQuery, callback_data: EmailFormCb, bot: 
 # --------------------------------------------------------------------------- admins
 
 
-async def _is_admin(message: Message, bot: Bot, services: Services, lang: str) -> bool:
-    assert message.from_user is not None
-    if await services.admins.is_admin(message.from_user.id):
-        return True
-    await send(bot, message.chat.id, t(lang, "admin_only"))
-    return False
-
-
 def _int_arg(command: CommandObject) -> int | None:
     arg = (command.args or "").strip()
     return int(arg) if arg.isdigit() and len(arg) <= 12 else None
@@ -211,7 +215,7 @@ def _int_arg(command: CommandObject) -> int | None:
 
 async def on_contacts(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                       services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     class_id = _int_arg(command)
     if class_id is None:
@@ -244,7 +248,7 @@ async def on_contacts(message: Message, command: CommandObject, bot: Bot, accoun
 
 async def on_contact_set(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                          services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     args = (command.args or "").split()
     if len((command.args or "")) > 600 or len(args) not in (4, 5):
@@ -277,7 +281,7 @@ async def _send_pdf(bot: Bot, chat_id: int, pdf: bytes, filename: str, caption: 
 
 async def on_paper(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                    services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     class_id = _int_arg(command)
     if class_id is None:
@@ -297,7 +301,7 @@ async def on_paper(message: Message, command: CommandObject, bot: Bot, account: 
 
 async def on_paper_pupil(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                          services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     student_id = _int_arg(command)
     if student_id is None:
@@ -314,7 +318,7 @@ async def on_paper_pupil(message: Message, command: CommandObject, bot: Bot, acc
 
 
 async def on_paper_queue(message: Message, bot: Bot, account: AccountView, services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     doc = await services.paper.drain_queue(account.telegram_id)
     if doc.pdf is None:

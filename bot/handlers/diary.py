@@ -21,7 +21,16 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.callbacks import ChildCb, ChildListCb, ChildViewCb, DayCb, DiaryViewCb, MenuCb, SubjectCb, ViewCb
+from bot.callbacks import (
+    ChildCb,
+    ChildListCb,
+    ChildViewCb,
+    DayCb,
+    DiaryViewCb,
+    MenuCb,
+    SubjectCb,
+    ViewCb,
+)
 from bot.handlers.common import edit_chunks, send, send_chunks, send_consent_prompt
 from bot.keyboards import (
     DAY_VIEWS,

@@ -14,7 +14,14 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.handlers.common import edit_markup, send, send_consent_prompt
 from bot.texts import lang_of, t
-from services.errors import AlreadyDecided, ConsentRequired, InvalidCode, NotAdmin, NotFound, NotLinked
+from services.errors import (
+    AlreadyDecided,
+    ConsentRequired,
+    InvalidCode,
+    NotAdmin,
+    NotFound,
+    NotLinked,
+)
 
 log = logging.getLogger(__name__)
 

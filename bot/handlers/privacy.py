@@ -15,10 +15,22 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
 from bot.callbacks import AuditPageCb, ForgetCb
-from bot.handlers.common import edit_chunks, edit_markup, send, send_chunks
+from bot.handlers.common import (
+    edit_chunks,
+    edit_markup,
+    require_admin,
+    send,
+    send_chunks,
+)
 from bot.keyboards import no_menu
 from bot.privacy_render import paper_reply, render_audit_page, render_parents
 from bot.texts import t
@@ -65,14 +77,6 @@ def _args(command: CommandObject) -> str | None:
     """The command's arguments, or None when they are absurdly long."""
     args = (command.args or "").strip()
     return None if len(args) > _ARGS_LIMIT else args
-
-
-async def _is_admin(message: Message, bot: Bot, services: Services, lang: str) -> bool:
-    assert message.from_user is not None
-    if await services.admins.is_admin(message.from_user.id):
-        return True
-    await send(bot, message.chat.id, t(lang, "admin_only"))
-    return False
 
 
 # --------------------------------------------------------------------------- /forget
@@ -129,7 +133,7 @@ def audit_keyboard(lang: str, page: int, pages: int) -> InlineKeyboardMarkup | N
 
 async def on_audit(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                    services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     arg = _args(command)
     if arg is None or (arg and not (arg.isdigit() and len(arg) <= 6)):
@@ -157,7 +161,7 @@ async def on_audit_page(query: CallbackQuery, callback_data: AuditPageCb, bot: B
 
 async def on_parents(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                      services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     arg = _args(command)
     if not arg or not arg.isdigit() or len(arg) > 12:
@@ -176,7 +180,7 @@ async def on_parents(message: Message, command: CommandObject, bot: Bot, account
 
 async def on_paper_consent(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                            services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     parts = (_args(command) or "").split()
     person = parse_person(parts[0]) if len(parts) == 4 else None
@@ -210,7 +214,7 @@ async def on_paper_consent(message: Message, command: CommandObject, bot: Bot, a
 
 async def on_consent_history(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                              services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     parts = (_args(command) or "").split()
     person = parse_person(parts[0]) if len(parts) == 1 else None

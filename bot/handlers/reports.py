@@ -17,8 +17,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.callbacks import ReportCb
-from bot.handlers.common import send, send_chunks
-from bot.render_reports import periods_keyboard, render_delivery_report, render_periods, report_caption
+from bot.handlers.common import ensure_admin, send, send_chunks
+from bot.render_reports import (
+    periods_keyboard,
+    render_delivery_report,
+    render_periods,
+    report_caption,
+)
 from bot.texts import t
 from services.errors import NotAdmin, NotFound
 from services.reports.service import FORMATS, UnknownPeriod
@@ -58,13 +63,6 @@ def parse_report_args(args: str | None) -> ReportArgs | None:
     return ReportArgs(kind, class_id, period_id, fmt)
 
 
-async def _is_admin(bot: Bot, chat_id: int, telegram_id: int, services: Services, lang: str) -> bool:
-    if await services.admins.is_admin(telegram_id):
-        return True
-    await send(bot, chat_id, t(lang, "admin_only"))
-    return False
-
-
 async def _send_report(bot: Bot, chat_id: int, telegram_id: int, services: Services, lang: str,
                        args: ReportArgs) -> None:
     try:
@@ -95,7 +93,7 @@ async def _send_report(bot: Bot, chat_id: int, telegram_id: int, services: Servi
 
 async def on_report(message: Message, command: CommandObject, bot: Bot, account: AccountView, services: Services,
                     lang: str) -> None:
-    if not await _is_admin(bot, message.chat.id, account.telegram_id, services, lang):
+    if not await ensure_admin(bot, message.chat.id, account.telegram_id, services, lang):
         return
     args = parse_report_args(command.args)
     if args is None:
@@ -118,7 +116,7 @@ async def on_report_period(query: CallbackQuery, callback_data: ReportCb, bot: B
 
 async def on_delivery(message: Message, command: CommandObject, bot: Bot, account: AccountView, services: Services,
                       lang: str) -> None:
-    if not await _is_admin(bot, message.chat.id, account.telegram_id, services, lang):
+    if not await ensure_admin(bot, message.chat.id, account.telegram_id, services, lang):
         return
     arg = (command.args or "").strip()
     if arg and not (arg.isdigit() and 1 <= int(arg) <= MAX_DAYS):

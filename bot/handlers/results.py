@@ -13,10 +13,27 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 
-from bot.callbacks import FinalsCb, ForecastCb, ForecastPushCb, ResultsChildCb, ResultsChildListCb
-from bot.handlers.common import edit_chunks, send, send_chunks, send_consent_prompt
+from bot.callbacks import (
+    FinalsCb,
+    ForecastCb,
+    ForecastPushCb,
+    ResultsChildCb,
+    ResultsChildListCb,
+)
+from bot.handlers.common import (
+    edit_chunks,
+    require_admin,
+    send,
+    send_chunks,
+    send_consent_prompt,
+)
 from bot.keyboards import main_menu
 from bot.middlewares import ConsentGate
 from bot.render import child_label
@@ -214,14 +231,6 @@ async def on_push_button(query: CallbackQuery, callback_data: ForecastPushCb, bo
 # --------------------------------------------------------------------------- admins
 
 
-async def _is_admin(message: Message, bot: Bot, services: Services, lang: str) -> bool:
-    assert message.from_user is not None
-    if await services.admins.is_admin(message.from_user.id):
-        return True
-    await send(bot, message.chat.id, t(lang, "admin_only"))
-    return False
-
-
 def _split_rule_args(args: str | None) -> tuple[str | None, list[str]]:
     """"sch-1 min_marks=4" → ("sch-1", ["min_marks=4"]); "min_marks=4" → (None, [...])."""
     parts = (args or "").split()
@@ -232,7 +241,7 @@ def _split_rule_args(args: str | None) -> tuple[str | None, list[str]]:
 
 async def on_forecast_rule(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                            services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     school_ref, settings = _split_rule_args(command.args)
     tz = services.settings.default_timezone
@@ -255,7 +264,7 @@ async def on_forecast_rule(message: Message, command: CommandObject, bot: Bot, a
 
 async def on_forecast_round(message: Message, command: CommandObject, bot: Bot, account: AccountView,
                             services: Services, lang: str) -> None:
-    if not await _is_admin(message, bot, services, lang):
+    if not await require_admin(message, bot, services, lang):
         return
     arg = (command.args or "").strip()
     if not arg.isdigit():

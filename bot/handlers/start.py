@@ -12,7 +12,13 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import ConsentCb, ConsentMenuCb
-from bot.handlers.common import edit_chunks, edit_markup, send, send_consent_prompt, send_menu
+from bot.handlers.common import (
+    edit_chunks,
+    edit_markup,
+    send,
+    send_consent_prompt,
+    send_menu,
+)
 from bot.keyboards import (
     consent_keyboard,
     main_menu,
@@ -20,8 +26,8 @@ from bot.keyboards import (
     withdraw_confirm_keyboard,
     withdraw_keyboard,
 )
-from bot.render import fmt_datetime, render_consent
 from bot.privacy_render import erasure_note, fmt_day  # consent lifecycle (issue 6)
+from bot.render import fmt_datetime, render_consent
 from bot.texts import t, variants
 from services.consent_text import CURRENT_VERSION, KNOWN_VERSIONS, consent_text
 
